@@ -1,0 +1,9 @@
+/* msgbus/msgbus.h - the public API of libmsgbus. */
+#ifndef MSGBUS_MSGBUS_H
+#define MSGBUS_MSGBUS_H
+
+#include <msgbus/types.h>
+#include <msgbus/value.h>
+#include <msgbus/bus.h>
+
+#endif /* MSGBUS_MSGBUS_H */

@@ -1,0 +1,78 @@
+/* msgbus/value.h - generic operations on any generated message or record.
+ *
+ * Generated functions (shop_orders_ProcessOrder_init ...) are thin wrappers
+ * around these; they work for any msgbus_type. */
+#ifndef MSGBUS_VALUE_H
+#define MSGBUS_VALUE_H
+
+#include <jansson.h>
+#include <msgbus/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Limits applied when decoding untrusted input. */
+#define MSGBUS_MAX_DEPTH 64                         /* nesting of objects/arrays */
+#define MSGBUS_MAX_INPUT ((size_t)64 * 1024 * 1024) /* bytes of JSON text */
+
+/* Sets every field of *m to its default (zero, NULL, empty, schema default)
+ * and, for commands and events, m->base.type to type.  Owns nothing yet. */
+void msgbus_value_init(const msgbus_type *type, void *m);
+
+/* Frees everything *m owns (strings, bytes, lists, maps, optional records),
+ * then re-inits it.  Does not free m itself.  NULL m is a no-op. */
+void msgbus_value_clear(const msgbus_type *type, void *m);
+
+/* Deep copy: *dst is overwritten (not freed first) with a copy of *src.
+ * Returns 0 or MSGBUS_ENOMEM; on failure *dst is left initialized. */
+int msgbus_value_copy(const msgbus_type *type, void *dst, const void *src);
+
+/* Deep equality of two values of the same type. */
+bool msgbus_value_equal(const msgbus_type *type, const void *a, const void *b);
+
+/* Returns a new reference to a JSON object for *m, or NULL on failure (out of
+ * memory, an enum or string value that cannot be represented). Because
+ * json_int_t is signed, a uint64 above INT64_MAX becomes a string of decimal
+ * digits; msgbus_value_from_json accepts that string back. */
+json_t *msgbus_value_to_json(const msgbus_type *type, const void *m);
+
+/* Fills *m (overwritten, not freed first) from a JSON object.  json is
+ * borrowed.  On failure returns a negative code, fills *err (may be NULL)
+ * with text and the field path, and leaves *m initialized: nothing leaks. */
+int msgbus_value_from_json(const msgbus_type *type, const json_t *json, void *m,
+                           msgbus_error *err);
+
+/* Writes compact JSON text for *m.  *buf is malloc'd and NUL-terminated,
+ * *len excludes the NUL; the caller frees *buf.  Exact over the whole range
+ * of every integer type.  Returns 0, MSGBUS_ENOMEM or MSGBUS_EINVAL. */
+int msgbus_value_encode(const msgbus_type *type, const void *m, char **buf, size_t *len);
+
+/* Parses JSON text (need not be NUL-terminated) strictly into *m
+ * (overwritten, not freed first).  On failure *m is left initialized and *err
+ * names the line, column and field path. */
+int msgbus_value_decode(const msgbus_type *type, const char *text, size_t len, void *m,
+                        msgbus_error *err);
+
+/* Finds a type by full name ("shop.orders.ProcessOrder") in module and the
+ * modules it imports; NULL if unknown. */
+const msgbus_type *msgbus_module_find_type(const msgbus_module *module, const char *name);
+
+/* Text for a MSGBUS_* code; never NULL. */
+const char *msgbus_strerror(int code);
+
+/* Fills *err (if not NULL) and returns code.  path may be NULL. */
+int msgbus_error_set(msgbus_error *err, int code, const char *path, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Resets *err to "no error". */
+void msgbus_error_clear(msgbus_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MSGBUS_VALUE_H */
