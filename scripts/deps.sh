@@ -6,6 +6,7 @@ packages="
   build-essential autoconf automake libtool pkg-config
   flex bison libjansson-dev check
   clang g++ valgrind mandoc
+  libsqlite3-dev sqlite3
 "
 missing=""
 for p in $packages; do
