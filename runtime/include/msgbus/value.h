@@ -5,6 +5,7 @@
 #ifndef MSGBUS_VALUE_H
 #define MSGBUS_VALUE_H
 
+#include <stdarg.h>
 #include <jansson.h>
 #include <msgbus/types.h>
 
@@ -48,9 +49,44 @@ int msgbus_value_from_json(const msgbus_type *type, const json_t *json, void *m,
  * of every integer type.  Returns 0, MSGBUS_ENOMEM or MSGBUS_EINVAL. */
 int msgbus_value_encode(const msgbus_type *type, const void *m, char **buf, size_t *len);
 
+/* msgbus_value_encode that also fills *err (may be NULL) with the reason and
+ * the field path, e.g. "$.f64: NaN and infinities cannot be JSON".  Encoding:
+ * absent optionals are left out; a NULL required string is written as its
+ * default (or ""); floats and doubles use the shortest text that reads back
+ * exactly; timestamps are "YYYY-MM-DDTHH:MM:SSZ" with ".fff", ".ffffff" or
+ * ".fffffffff" only when nanos != 0 (years 0001..9999); an int that is not a
+ * member of its enum, NaN, infinities and invalid UTF-8 give MSGBUS_EINVAL. */
+int msgbus_value_encode_err(const msgbus_type *type, const void *m, char **buf, size_t *len,
+                            msgbus_error *err);
+
 /* Parses JSON text (need not be NUL-terminated) strictly into *m
  * (overwritten, not freed first).  On failure *m is left initialized and *err
- * names the line, column and field path. */
+ * names the line, column and field path.
+ *
+ * The text must be exactly one RFC 8259 value in UTF-8 (no BOM, comments,
+ * trailing commas, leading zeros, NaN ...); invalid UTF-8 and lone
+ * surrogates in \u escapes are malformed text: MSGBUS_ESYNTAX.  When the text
+ * is well-formed but does not fit the schema the result is MSGBUS_ETYPE or
+ * MSGBUS_ERANGE, with the path: "$.ship_to.zip: expected string, got
+ * integer", "$.u8: 300 is out of range for uint8", "$.s: missing required
+ * field", "$.attrs[\"k\"]: duplicate key".  A syntax error anywhere wins
+ * over a schema mismatch found before it.  Details:
+ *  - integer fields take JSON integers only ("1.0" and "1e3" are type
+ *    errors); every width is range-checked exactly;
+ *  - float and double take any JSON number; a value too large for the type
+ *    is MSGBUS_ERANGE (one that rounds to FLT_MAX is accepted);
+ *  - a string holding \u0000 is a type error (C strings cannot hold it);
+ *  - null or absence leaves an optional absent; null for a required field is
+ *    a type error; an absent field with a default gets the default;
+ *  - enum names match exactly; bytes need strict base64 with padding;
+ *  - timestamps: RFC 3339 with 'Z' or a +hh:mm/-hh:mm offset (converted to
+ *    UTC), up to 9 fraction digits, years 0001..9999; a leap second (:60)
+ *    is rejected, since msgbus_timestamp cannot represent it;
+ *  - uuids: the 36-character 8-4-4-4-12 form, either case;
+ *  - unknown keys are skipped after their value is validated; a key given
+ *    twice for a field or in a map is a type error;
+ *  - nesting deeper than MSGBUS_MAX_DEPTH or text longer than
+ *    MSGBUS_MAX_INPUT gives MSGBUS_ELIMIT. */
 int msgbus_value_decode(const msgbus_type *type, const char *text, size_t len, void *m,
                         msgbus_error *err);
 
@@ -61,10 +97,20 @@ const msgbus_type *msgbus_module_find_type(const msgbus_module *module, const ch
 /* Text for a MSGBUS_* code; never NULL. */
 const char *msgbus_strerror(int code);
 
-/* Fills *err (if not NULL) and returns code.  path may be NULL. */
+/* Fills *err (if not NULL) and returns code.  path may be NULL.  The text
+ * is "path: message" when path is not empty, else the message; line, column
+ * and position are set to 0. */
 int msgbus_error_set(msgbus_error *err, int code, const char *path, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* msgbus_error_set with a va_list. */
+int msgbus_error_setv(msgbus_error *err, int code, const char *path, const char *fmt,
+                      va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 0)))
 #endif
     ;
 

@@ -1,0 +1,93 @@
+/* codec.h - helpers shared by the generic value code and the JSON codecs
+ * (internal to libmsgbus): where a field lives in a struct, and the field
+ * path used in error messages. */
+#ifndef MSGBUS_CODEC_H
+#define MSGBUS_CODEC_H
+
+#include <string.h>
+#include <msgbus/types.h>
+#include <msgbus/value.h>
+
+/* ------------------------------------------------------------ field slots */
+
+static inline void *mb_slot(void *m, size_t offset)
+{
+    return (char *)m + offset;
+}
+
+static inline const void *mb_cslot(const void *m, size_t offset)
+{
+    return (const char *)m + offset;
+}
+
+/* Pointer members (T *x, T *items) are read and written through memcpy:
+ * their real type is T *, never void *. */
+static inline void *mb_load_ptr(const void *slot)
+{
+    void *p;
+    memcpy(&p, slot, sizeof p);
+    return p;
+}
+
+static inline void mb_store_ptr(void *slot, void *p)
+{
+    memcpy(slot, &p, sizeof p);
+}
+
+/* Optional record: T *x, NULL when absent. */
+static inline bool mb_is_record_ptr(const msgbus_field *f)
+{
+    return f->container == MSGBUS_SINGLE && f->optional && f->scalar == MSGBUS_RECORD;
+}
+
+/* Optional scalar with a has_x flag (every optional but records and strings). */
+static inline bool mb_has_flag(const msgbus_field *f)
+{
+    return f->container == MSGBUS_SINGLE && f->optional && f->scalar != MSGBUS_RECORD &&
+           f->scalar != MSGBUS_STRING;
+}
+
+/* The text a NULL required string stands for. */
+static inline const char *mb_string_default(const msgbus_field *f)
+{
+    return f->default_value ? (const char *)f->default_value : "";
+}
+
+/* malloc'd copy of s[0..n) plus a NUL, or NULL (strdup is not C99). */
+char *mb_strndup(const char *s, size_t n);
+
+/* sizeof the C type of one value of f's scalar type. */
+size_t mb_scalar_size(const msgbus_field *f);
+
+/* Sets the value of f's scalar type at p to its zero state (records are
+ * initialized), ready to be filled or released. */
+void mb_value_zero(const msgbus_field *f, void *p);
+
+/* Frees what one value of f's scalar type at p owns (no re-init). */
+void mb_value_release(const msgbus_field *f, void *p);
+
+/* ------------------------------------------------------------ field paths */
+
+typedef enum mb_frame_kind { MB_FRAME_FIELD, MB_FRAME_INDEX, MB_FRAME_KEY } mb_frame_kind;
+
+/* One step of the path from the root ("$") to the value being decoded.
+ * Frames live on the decoder's stack; text is built only on error. */
+typedef struct mb_frame {
+    const struct mb_frame *up;      /* NULL for a child of the root */
+    mb_frame_kind kind;
+    const char *name;               /* field name or map key */
+    size_t len;                     /* length of a map key */
+    size_t index;                   /* list index */
+} mb_frame;
+
+/* Writes "$.a.b[3]" or "$.attrs[\"key\"]" (truncated to fit). */
+void mb_path_format(const mb_frame *at, char *out, size_t size);
+
+/* msgbus_error_set with the path of `at`. */
+int mb_fail(msgbus_error *err, int code, const mb_frame *at, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+#endif /* MSGBUS_CODEC_H */

@@ -1,0 +1,94 @@
+/* json_read.h - a strict streaming reader of JSON text (internal).
+ *
+ * Follows RFC 8259 exactly and validates UTF-8.  It does not build a tree:
+ * json_decode.c pulls tokens from it and stores values straight into the
+ * struct; mb_skip_value validates what nobody stores. */
+#ifndef MSGBUS_JSON_READ_H
+#define MSGBUS_JSON_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+
+typedef struct mb_reader {
+    const char *text;
+    size_t len;
+    size_t pos;             /* next byte to read */
+    int depth;              /* open objects and arrays */
+    msgbus_error *err;
+    char *scratch;          /* decoded keys and short-lived strings */
+    size_t scratch_cap;
+} mb_reader;
+
+/* What the next value is, judged by its first byte. */
+typedef enum mb_kind {
+    MB_KIND_INVALID,        /* not the start of a value (or end of text) */
+    MB_KIND_OBJECT, MB_KIND_ARRAY, MB_KIND_STRING, MB_KIND_NUMBER,
+    MB_KIND_TRUE, MB_KIND_FALSE, MB_KIND_NULL
+} mb_kind;
+
+/* A number token as written. */
+typedef struct mb_number {
+    const char *text;
+    size_t len;
+    bool negative;
+    bool integer;           /* no fraction and no exponent */
+} mb_number;
+
+/* How mb_read_string delivers the string. */
+typedef enum mb_string_mode {
+    MB_STRING_SKIP,         /* validate only */
+    MB_STRING_SCRATCH,      /* into r->scratch, valid until the next read */
+    MB_STRING_OWN           /* into a new malloc'd buffer */
+} mb_string_mode;
+
+void mb_reader_init(mb_reader *r, const char *text, size_t len, msgbus_error *err);
+void mb_reader_free(mb_reader *r);
+
+/* Skips whitespace; returns the kind of the value that follows. */
+mb_kind mb_next_kind(mb_reader *r);
+/* Skips whitespace; true if only whitespace is left. */
+bool mb_at_end(mb_reader *r);
+
+/* Fills *r->err with code, the path of `at` and the line/column of byte
+ * pos; syntax errors also name line and column in the text. Returns code. */
+int mb_reader_fail(mb_reader *r, int code, size_t pos, const mb_frame *at, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* Reads the string at the current position (after mb_next_kind returned
+ * MB_KIND_STRING).  *out and *n receive the decoded text (NUL-terminated)
+ * unless mode is SKIP; *has_nul tells whether it holds "\u0000". */
+int mb_read_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, bool *has_nul,
+                   const mb_frame *at);
+/* Reads a number token (grammar only; no conversion). */
+int mb_read_number(mb_reader *r, mb_number *num, const mb_frame *at);
+/* Reads true, false or null, whichever kind says. */
+int mb_read_literal(mb_reader *r, mb_kind kind, const mb_frame *at);
+
+/* Consumes '{' or '[' and counts the depth (MSGBUS_ELIMIT past
+ * MSGBUS_MAX_DEPTH). */
+int mb_open(mb_reader *r, const mb_frame *at);
+/* Moves to the next member of the open object: returns 1 with the key in
+ * *key (scratch) and the reader at its value, 0 after the closing '}', or an
+ * error.  *first must start true.  With key NULL the key is only validated. */
+int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool *key_has_nul,
+                   const mb_frame *at);
+/* Moves to the next element of the open array: 1 at an element, 0 after the
+ * closing ']', or an error. */
+int mb_array_next(mb_reader *r, bool *first, const mb_frame *at);
+
+/* Reads and validates any value, storing nothing. */
+int mb_skip_value(mb_reader *r, const mb_frame *at);
+
+/* Checks that text is exactly one valid JSON value (syntax and depth only). */
+int mb_validate(const char *text, size_t len, msgbus_error *err);
+
+/* "integer", "number", "string", "object" ... for messages. */
+const char *mb_kind_name(mb_reader *r, mb_kind kind);
+
+#endif /* MSGBUS_JSON_READ_H */

@@ -1,0 +1,86 @@
+/* scalars.h - text forms of the scalar types (internal to libmsgbus).
+ *
+ * Small pure functions shared by the text codec (json_write.c,
+ * json_decode.c) and the Jansson codec (json_tree.c).  Names start with mb_
+ * so the version script keeps them out of the library's ABI. */
+#ifndef MSGBUS_SCALARS_H
+#define MSGBUS_SCALARS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <msgbus/types.h>
+
+/* --- base64 (RFC 4648, standard alphabet, padding required) --- */
+
+/* Characters needed for n bytes (no NUL). */
+size_t mb_base64_length(size_t n);
+/* Writes exactly mb_base64_length(n) characters to out (no NUL). */
+void mb_base64_encode(const uint8_t *data, size_t n, char *out);
+/* Strict: length a multiple of 4, only alphabet characters, '=' only as
+ * final padding, unused bits zero.  *out is malloc'd (NULL when empty).
+ * Returns 0, -1 for bad text, MSGBUS_ENOMEM. */
+int mb_base64_decode(const char *text, size_t n, msgbus_bytes *out);
+
+/* --- timestamps (RFC 3339) --- */
+
+#define MB_TIMESTAMP_TEXT 32
+/* Writes "YYYY-MM-DDTHH:MM:SS[.fff|.ffffff|.fffffffff]Z" and a NUL: the
+ * fraction appears only when nanos != 0, with 3, 6 or 9 digits.  Returns
+ * the length, or -1 if the year is outside 0001..9999 or nanos is out of
+ * 0..999999999. */
+int mb_timestamp_format(const msgbus_timestamp *ts, char out[MB_TIMESTAMP_TEXT]);
+/* Accepts "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+hh:mm|-hh:mm)" ('t' and 'z' too),
+ * converts offsets to UTC.  A leap second (:60) is rejected: msgbus_timestamp
+ * cannot represent it.  Returns 0 or -1. */
+int mb_timestamp_parse(const char *text, size_t n, msgbus_timestamp *ts);
+
+/* --- UUIDs --- */
+
+#define MB_UUID_TEXT 37
+/* Lowercase canonical 8-4-4-4-12 form and a NUL. */
+void mb_uuid_format(const msgbus_uuid *u, char out[MB_UUID_TEXT]);
+/* Canonical 36-character form, either case.  Returns 0 or -1. */
+int mb_uuid_parse(const char *text, size_t n, msgbus_uuid *u);
+
+/* --- UTF-8 --- */
+
+/* True if s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, nothing
+ * above U+10FFFF). */
+bool mb_utf8_valid(const char *s, size_t n);
+/* Length of the well-formed sequence starting at s (1..4), or 0 if it is not
+ * well-formed. */
+size_t mb_utf8_sequence(const unsigned char *s, size_t n);
+/* Writes code point cp (a valid scalar value) as UTF-8; returns 1..4. */
+size_t mb_utf8_put(uint32_t cp, char *out);
+
+/* --- numbers --- */
+
+#define MB_NUMBER_TEXT 32
+/* Shortest text that reads back as the same value ("%.17g" at most).
+ * Return the length, or -1 for NaN and infinities (not JSON). */
+int mb_format_double(double d, char out[MB_NUMBER_TEXT]);
+int mb_format_float(float f, char out[MB_NUMBER_TEXT]);
+/* Decimal text of an integer; return the length. */
+int mb_format_int(int64_t v, char out[MB_NUMBER_TEXT]);
+int mb_format_uint(uint64_t v, char out[MB_NUMBER_TEXT]);
+/* Parses text[0..n) (a JSON number, not NUL-terminated) with strtod,
+ * independent of the C locale.  Returns 0, or -1 if the value overflows. */
+int mb_parse_double(const char *text, size_t n, double *out);
+
+/* Schema name of a scalar type: "uint8", "timestamp" ... */
+const char *mb_scalar_name(msgbus_scalar s);
+/* True if the integer -magnitude (negative) or +magnitude fits scalar s. */
+bool mb_int_fits(msgbus_scalar s, bool negative, uint64_t magnitude);
+/* Reads / writes an integer field of type s at p. */
+int64_t mb_int_load(msgbus_scalar s, const void *p);
+uint64_t mb_uint_load(msgbus_scalar s, const void *p);
+/* Stores -magnitude or +magnitude, which must fit (mb_int_fits). */
+void mb_int_store(msgbus_scalar s, void *p, bool negative, uint64_t magnitude);
+
+/* Member name of an enum value, or NULL if value is not a member. */
+const char *mb_enum_name(const msgbus_enum_type *e, int value);
+/* Finds the member spelled exactly name[0..n).  Returns 0 or -1. */
+int mb_enum_value(const msgbus_enum_type *e, const char *name, size_t n, int *value);
+
+#endif /* MSGBUS_SCALARS_H */
