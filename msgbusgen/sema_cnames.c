@@ -1,0 +1,232 @@
+/* sema_cnames.c - the C identifiers generated code will define, so that
+ * two schema names that become one C name (or a reserved one) are an
+ * error in the schema rather than in the C compiler.  The names follow
+ * names.c and what emit_*.c writes. */
+#include <ctype.h>
+#include <stdlib.h>
+
+#include "names.h"
+#include "sema_internal.h"
+
+static size_t hash_name(const char *s)
+{
+    size_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static c_symbol *find_symbol(const sema *S, const char *name)
+{
+    size_t i;
+    if (S->n_slots == 0)
+        return NULL;
+    for (i = hash_name(name) & (S->n_slots - 1); S->slots[i]; i = (i + 1) & (S->n_slots - 1))
+        if (strcmp(S->symbols[S->slots[i] - 1].name, name) == 0)
+            return &S->symbols[S->slots[i] - 1];
+    return NULL;
+}
+
+static void insert_slot(sema *S, size_t index)
+{
+    size_t i = hash_name(S->symbols[index].name) & (S->n_slots - 1);
+    while (S->slots[i])
+        i = (i + 1) & (S->n_slots - 1);
+    S->slots[i] = index + 1;
+}
+
+static void add_symbol(sema *S, const c_symbol *sym)
+{
+    size_t i;
+
+    if (2 * (S->n_symbols + 1) > S->n_slots) {
+        free(S->slots);
+        S->n_slots = S->n_slots ? 2 * S->n_slots : 64;
+        S->slots = xcalloc(S->n_slots, sizeof *S->slots);
+        for (i = 0; i < S->n_symbols; i++)
+            insert_slot(S, i);
+    }
+    *AST_PUSH(S->symbols, S->n_symbols) = *sym;
+    insert_slot(S, S->n_symbols - 1);
+}
+
+/* Claims a C identifier for the generated code.  Takes ownership of name,
+ * owner and what.  Reports a name that is reserved or already taken and
+ * returns false then. */
+bool sema_claim(sema *S, char *name, char *owner, char *what, span where)
+{
+    c_symbol sym;
+    c_symbol *taken = find_symbol(S, name);
+    bool ok = false;
+
+    if (strstr(name, "__") != NULL)
+        diag_report(S->sink, DIAG_ERROR, where,
+                    "the C name '%s' of %s contains '__', which C++ reserves", name, what);
+    else if (strncmp(name, "msgbus_", 7) == 0 || strncmp(name, "MSGBUS_", 7) == 0)
+        diag_report(S->sink, DIAG_ERROR, where,
+                    "the C name '%s' of %s is reserved for the msgbus runtime", name, what);
+    else if (taken) {
+        diag_report(S->sink, DIAG_ERROR, where,
+                    "the C name '%s' of %s is also the C name of %s", name, what, taken->what);
+        if (taken->has_place)
+            diag_report(S->sink, DIAG_NOTE, taken->where, "%s is declared here", taken->owner);
+    } else
+        ok = true;
+    if (!ok) {
+        free(name);
+        free(owner);
+        free(what);
+        return false;
+    }
+    sym.name = name;
+    sym.owner = owner;
+    sym.what = what;
+    sym.where = where;
+    sym.has_place = true;
+    sym.is_module = false;
+    add_symbol(S, &sym);
+    return true;
+}
+
+/* Prefix of a module's own symbols, as the emitter names them: the C
+ * prefix, or for a schema without one the file name made an identifier
+ * ("orders.msg" -> "orders_", "2fa.msg" -> "m_2fa_"). */
+static char *module_prefix(const sema *S, const schema *s)
+{
+    char *prefix = names_c_name(s, "");
+    const char *path, *slash;
+    size_t len, i, o = 0;
+    char *out;
+
+    if (prefix[0] != '\0')
+        return prefix;
+    free(prefix);
+    path = S->prog->files[s->file].path;
+    slash = strrchr(path, '/');
+    if (slash)
+        path = slash + 1;
+    len = strcspn(path, ".");
+    out = xmalloc(len + sizeof "m__");
+    if (len == 0 || !isalpha((unsigned char)path[0])) {
+        out[o++] = 'm';
+        out[o++] = '_';
+    }
+    for (i = 0; i < len; i++)
+        out[o++] = isalnum((unsigned char)path[i]) ? path[i] : '_';
+    out[o++] = '_';
+    out[o] = '\0';
+    return out;
+}
+
+/* Every schema defines its module and the module's tables.  They are
+ * claimed first, so a type called "module" or "types" is the one reported;
+ * two files of one package are not reported here. */
+void sema_claim_modules(sema *S)
+{
+    static const char *const tables[] = {
+        "module", "types", "enums", "handlers", "routes", "imports"
+    };
+    size_t i, k;
+
+    for (i = 0; i < S->prog->n_schemas; i++) {
+        const schema *s = S->prog->schemas[i];
+        char *prefix = module_prefix(S, s);
+        for (k = 0; k < sizeof tables / sizeof tables[0]; k++) {
+            c_symbol sym;
+            char *name = sema_format("%s%s", prefix, tables[k]);
+            if (find_symbol(S, name)) {
+                free(name);
+                continue;
+            }
+            sym.name = name;
+            sym.owner = s->package ? sema_format("package '%s'", s->package)
+                                   : sema_format("'%s'", S->prog->files[s->file].path);
+            sym.what = k == 0 ? sema_format("the module of %s", sym.owner)
+                              : sema_format("the %s table of %s", tables[k], sym.owner);
+            sym.where = s->package_span;
+            sym.has_place = s->package != NULL;
+            sym.is_module = true;
+            add_symbol(S, &sym);
+        }
+        free(prefix);
+    }
+}
+
+/* What the emitter defines for each kind of declaration, after its C name. */
+typedef struct generated_name {
+    const char *suffix;
+    const char *role;
+} generated_name;
+
+static const generated_name struct_names[] = {
+    {"_type", "the descriptor"}, {"_fields", "the field table"},
+    {"_init", "the init function"}, {"_clear", "the clear function"},
+    {"_copy", "the copy function"}, {"_equal", "the equal function"},
+    {"_to_json", "the to_json function"}, {"_from_json", "the from_json function"},
+    {"_encode", "the encode function"}, {"_decode", "the decode function"}
+};
+static const generated_name enum_names[] = {
+    {"_type", "the descriptor"}, {"_values", "the value table"},
+    {"_name", "the name function"}, {"_is_int", "the size check"}
+};
+static const generated_name handler_names[] = {
+    {"_dispatch", "the dispatch function"}, {"_emits", "the emits table"}
+};
+
+/* Claims the C names of a declaration; stops at the first collision, so
+ * two names that collide are reported once, not once per function. */
+void sema_claim_decl_names(sema *S, const decl *d)
+{
+    char *base = names_c_name(d->schema, d->name);
+    char *l = sema_label(S->prog->schemas[0], d);     /* as the main file sees it */
+    const generated_name *extra = NULL;
+    size_t n_extra = 0, i;
+    bool ok;
+
+    if (is_struct(d)) {
+        extra = struct_names;
+        n_extra = sizeof struct_names / sizeof struct_names[0];
+    } else if (d->kind == DECL_ENUM) {
+        extra = enum_names;
+        n_extra = sizeof enum_names / sizeof enum_names[0];
+    } else if (d->kind == DECL_HANDLER) {
+        extra = handler_names;
+        n_extra = sizeof handler_names / sizeof handler_names[0];
+    }
+    ok = sema_claim(S, xstrdup(base), xstrdup(l), xstrdup(l), d->name_span);
+    for (i = 0; ok && i < n_extra; i++)
+        ok = sema_claim(S, sema_format("%s%s", base, extra[i].suffix), xstrdup(l),
+                   sema_format("%s of %s", extra[i].role, l), d->name_span);
+    /* Per field: the static default and the map entry struct. */
+    for (i = 0; ok && i < d->n_fields; i++) {
+        const field *f = &d->fields[i];
+        size_t j;
+        bool repeated = false;
+        for (j = 0; j < i; j++)
+            repeated = repeated || strcmp(d->fields[j].name, f->name) == 0;
+        if (repeated || names_is_reserved(f->name))
+            continue;   /* reported as a field */
+        if (f->default_value && f->type.form == TF_SINGLE)
+            ok = sema_claim(S, sema_format("%s_%s_default", base, f->name),
+                       sema_format("field '%s.%s'", d->name, f->name),
+                       sema_format("the default of field '%s.%s'", d->name, f->name), f->name_span);
+        if (ok && f->type.form == TF_MAP)
+            ok = sema_claim(S, sema_format("%s_%s_entry", base, f->name),
+                       sema_format("field '%s.%s'", d->name, f->name),
+                       sema_format("the entry type of map field '%s.%s'", d->name, f->name), f->name_span);
+    }
+    free(l);
+    free(base);
+}
+
+void sema_free_symbols(sema *S)
+{
+    size_t i;
+    for (i = 0; i < S->n_symbols; i++) {
+        free(S->symbols[i].name);
+        free(S->symbols[i].owner);
+        free(S->symbols[i].what);
+    }
+    free(S->symbols);
+    free(S->slots);
+}
