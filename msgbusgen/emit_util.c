@@ -90,31 +90,12 @@ const char *em_prefix(emitter *e, const schema *s)
 
 const char *em_module_name(emitter *e, const schema *s)
 {
-    const char *base;
-    size_t len, i;
-    char *name;
+    char *prefix = names_module_prefix(e->prog, s);
+    char *name = xmalloc(strlen(prefix) + sizeof "module");
 
-    if (em_prefix(e, s)[0]) {
-        name = xmalloc(strlen(em_prefix(e, s)) + sizeof "module");
-        strcpy(name, em_prefix(e, s));
-        strcat(name, "module");
-        return em_keep(e, name);
-    }
-    /* No prefix: "orders.msg" -> "orders_module", made a valid identifier
-     * that is not reserved (no leading digit or underscore). */
-    base = em_file_base(e, s);
-    len = strcspn(base, ".");
-    name = xmalloc(len + sizeof "m_" + sizeof "_module");
-    name[0] = '\0';
-    if (len == 0 || !isalpha((unsigned char)base[0]))
-        strcpy(name, "m_");
-    for (i = 0; i < len; i++) {
-        char c = base[i];
-        size_t at = strlen(name);
-        name[at] = isalnum((unsigned char)c) ? c : '_';
-        name[at + 1] = '\0';
-    }
-    strcat(name, "_module");
+    strcpy(name, prefix);
+    strcat(name, "module");
+    free(prefix);
     return em_keep(e, name);
 }
 

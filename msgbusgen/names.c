@@ -159,3 +159,30 @@ bool names_is_reserved(const char *name)
                    sizeof reserved_words / sizeof reserved_words[0],
                    sizeof reserved_words[0], compare_word) != NULL;
 }
+
+char *names_module_prefix(const program *prog, const schema *s)
+{
+    char *prefix = names_c_name(s, "");
+    const char *path, *slash;
+    size_t len, i, o = 0;
+    char *out;
+
+    if (prefix[0] != '\0')
+        return prefix;
+    free(prefix);
+    path = prog->files[s->file].path;
+    slash = strrchr(path, '/');
+    if (slash)
+        path = slash + 1;
+    len = strcspn(path, ".");
+    out = xmalloc(len + sizeof "m__");
+    if (len == 0 || !isalpha((unsigned char)path[0])) {
+        out[o++] = 'm';
+        out[o++] = '_';
+    }
+    for (i = 0; i < len; i++)
+        out[o++] = isalnum((unsigned char)path[i]) ? path[i] : '_';
+    out[o++] = '_';
+    out[o] = '\0';
+    return out;
+}

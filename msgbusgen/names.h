@@ -24,6 +24,11 @@ char *names_full_name(const schema *s, const char *name);
 /* Typed emitter: "shop_orders_process_order_emit_OrderProcessed". */
 char *names_emit_function(const schema *s, const decl *handler, const decl *message);
 
+/* Prefix of a module's own symbols (its msgbus_module and tables): the C
+ * prefix, or for a schema without one its file name made an identifier
+ * ("orders.msg" -> "orders_", "2fa.msg" -> "m_2fa_"). */
+char *names_module_prefix(const program *prog, const schema *s);
+
 /* True for C and C++ keywords and names reserved to the implementation. */
 bool names_is_reserved(const char *name);
 

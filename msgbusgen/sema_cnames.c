@@ -88,36 +88,6 @@ bool sema_claim(sema *S, char *name, char *owner, char *what, span where)
     return true;
 }
 
-/* Prefix of a module's own symbols, as the emitter names them: the C
- * prefix, or for a schema without one the file name made an identifier
- * ("orders.msg" -> "orders_", "2fa.msg" -> "m_2fa_"). */
-static char *module_prefix(const sema *S, const schema *s)
-{
-    char *prefix = names_c_name(s, "");
-    const char *path, *slash;
-    size_t len, i, o = 0;
-    char *out;
-
-    if (prefix[0] != '\0')
-        return prefix;
-    free(prefix);
-    path = S->prog->files[s->file].path;
-    slash = strrchr(path, '/');
-    if (slash)
-        path = slash + 1;
-    len = strcspn(path, ".");
-    out = xmalloc(len + sizeof "m__");
-    if (len == 0 || !isalpha((unsigned char)path[0])) {
-        out[o++] = 'm';
-        out[o++] = '_';
-    }
-    for (i = 0; i < len; i++)
-        out[o++] = isalnum((unsigned char)path[i]) ? path[i] : '_';
-    out[o++] = '_';
-    out[o] = '\0';
-    return out;
-}
-
 /* Every schema defines its module and the module's tables.  They are
  * claimed first, so a type called "module" or "types" is the one reported;
  * two files of one package are not reported here. */
@@ -130,7 +100,7 @@ void sema_claim_modules(sema *S)
 
     for (i = 0; i < S->prog->n_schemas; i++) {
         const schema *s = S->prog->schemas[i];
-        char *prefix = module_prefix(S, s);
+        char *prefix = names_module_prefix(S->prog, s);
         for (k = 0; k < sizeof tables / sizeof tables[0]; k++) {
             c_symbol sym;
             char *name = sema_format("%s%s", prefix, tables[k]);
