@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alltypes_manual.h"
+#include "alltypes.msg.h"
 
 static const msgbus_type *const T = &test_all_Everything_type;
 

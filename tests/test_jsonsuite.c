@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alltypes_manual.h"
+#include "alltypes.msg.h"
 
 /* A record whose fields are all optional, so valid objects can decode. */
 typedef struct loose {
