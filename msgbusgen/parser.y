@@ -545,7 +545,8 @@ static type_ref *container_type(parse_state *st, type_form form, type_ref *key,
 {
     if (elem->form != TF_SINGLE)
         diag_report(st->sink, DIAG_ERROR, elem->span,
-                    "a %s element cannot be a list or map", form == TF_LIST ? "list" : "map");
+                    "a %s element cannot be a list or map; wrap the inner one in a record",
+                    form == TF_LIST ? "list" : "map");
     else if (elem->optional)
         diag_report(st->sink, DIAG_ERROR, elem->span,
                     "a %s element cannot be optional", form == TF_LIST ? "list" : "map");
