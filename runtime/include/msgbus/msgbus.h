@@ -5,5 +5,6 @@
 #include <msgbus/types.h>
 #include <msgbus/value.h>
 #include <msgbus/bus.h>
+#include <msgbus/outbox.h>
 
 #endif /* MSGBUS_MSGBUS_H */
