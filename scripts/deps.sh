@@ -6,7 +6,8 @@ packages="
   build-essential autoconf automake libtool pkg-config
   flex bison libjansson-dev check
   clang g++ valgrind mandoc
-  libsqlite3-dev sqlite3
+  libsqlite3-dev sqlite3 libuv1-dev
+  postgresql libpq-dev nats-server libnats-dev
 "
 missing=""
 for p in $packages; do
