@@ -1,0 +1,189 @@
+/* outbox.c - the repository object, msgbus_outbox_register and the thin
+ * wrappers the tools use to inspect and maintain a repository. */
+#define _POSIX_C_SOURCE 200809L  /* clock_gettime */
+#include "outbox_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <msgbus/value.h>
+
+char *outbox_strdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+int64_t msgbus_outbox_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void msgbus_outbox_row_clear(msgbus_outbox_row *row)
+{
+    if (!row)
+        return;
+    free(row->type);
+    free(row->payload);
+    free(row->meta);
+    free(row->last_error);
+    free(row->locked_by);
+    memset(row, 0, sizeof *row);
+}
+
+void msgbus_outbox_rows_free(msgbus_outbox_row *rows, size_t n)
+{
+    if (!rows)
+        return;
+    for (size_t i = 0; i < n; i++)
+        msgbus_outbox_row_clear(&rows[i]);
+    free(rows);
+}
+
+msgbus_outbox_repo *msgbus_outbox_repo_new(const msgbus_outbox_repo_ops *ops, void *self)
+{
+    msgbus_outbox_repo *repo = ops ? malloc(sizeof *repo) : NULL;
+    if (!repo) {
+        if (ops && ops->free)
+            ops->free(self);
+        return NULL;
+    }
+    repo->ops = ops;
+    repo->self = self;
+    uuid7_init(&repo->ids);
+    return repo;
+}
+
+void msgbus_outbox_repo_free(msgbus_outbox_repo *repo)
+{
+    if (!repo)
+        return;
+    if (repo->ops->free)
+        repo->ops->free(repo->self);
+    free(repo);
+}
+
+void *msgbus_outbox_repo_self(const msgbus_outbox_repo *repo)
+{
+    return repo ? repo->self : NULL;
+}
+
+/* A caller's id: 1..64 printable ASCII characters, no spaces, so that it
+ * prints and passes through command lines unchanged. */
+static bool valid_id(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++)
+        if (id[n] <= ' ' || id[n] > '~' || n + 1 >= MSGBUS_OUTBOX_ID_SIZE)
+            return false;
+    return n > 0;
+}
+
+int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char *id,
+                           const json_t *meta, msgbus_error *err)
+{
+    if (!repo || !msg || !msg->type)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox register: no repository or message");
+    const msgbus_type *type = msg->type;
+    if (type->kind != MSGBUS_KIND_COMMAND && type->kind != MSGBUS_KIND_EVENT)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL,
+                                "outbox register: %s is not a command or an event", type->name);
+    if (meta && !json_is_object(meta))
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox register: meta is not a JSON object");
+    msgbus_outbox_row row;
+    memset(&row, 0, sizeof row);
+    row.created_at = msgbus_outbox_now();
+    if (id && id[0]) {
+        if (!valid_id(id))
+            return msgbus_error_set(err, MSGBUS_EINVAL, NULL,
+                                    "outbox register: id must be 1 to %d printable characters without spaces",
+                                    MSGBUS_OUTBOX_ID_SIZE - 1);
+        strcpy(row.id, id);
+    } else {
+        if (uuid7_next(&repo->ids, row.created_at, row.id) < 0)
+            return msgbus_error_set(err, MSGBUS_EIO, NULL, "outbox register: no random bytes for a UUID");
+        if (id)
+            strcpy(id, row.id);
+    }
+    row.kind = type->kind;
+    row.type = (char *)type->name;
+    row.available_at = row.created_at;
+    size_t len;
+    int rc = msgbus_value_encode(type, msg, &row.payload, &len);
+    if (rc < 0)
+        return msgbus_error_set(err, rc, NULL, "outbox register: cannot encode %s: %s", type->name,
+                                msgbus_strerror(rc));
+    if (meta) {
+        row.meta = json_dumps(meta, JSON_COMPACT);
+        if (!row.meta) {
+            free(row.payload);
+            return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "outbox register: cannot encode meta");
+        }
+    }
+    rc = repo->ops->insert(repo->self, &row, err);
+    free(row.payload);
+    free(row.meta);
+    return rc;
+}
+
+int msgbus_outbox_counts_get(msgbus_outbox_repo *repo, msgbus_outbox_counts *out,
+                             msgbus_error *err)
+{
+    if (!repo || !out)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox counts: no repository");
+    memset(out, 0, sizeof *out);
+    return repo->ops->counts(repo->self, msgbus_outbox_now(), out, err);
+}
+
+int msgbus_outbox_list(msgbus_outbox_repo *repo, msgbus_outbox_state state, size_t limit,
+                       msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    if (!repo || !rows || !n)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox list: no repository");
+    *rows = NULL;
+    *n = 0;
+    return repo->ops->list(repo->self, state, limit, rows, n, err);
+}
+
+int msgbus_outbox_get(msgbus_outbox_repo *repo, const char *id, msgbus_outbox_row *row,
+                      msgbus_error *err)
+{
+    if (!repo || !id || !row)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox get: no repository or id");
+    memset(row, 0, sizeof *row);
+    return repo->ops->get(repo->self, id, row, err);
+}
+
+int msgbus_outbox_retry(msgbus_outbox_repo *repo, const char *id, size_t *n,
+                        msgbus_error *err)
+{
+    size_t changed = 0;
+    if (!repo)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox retry: no repository");
+    int rc = repo->ops->retry(repo->self, id, msgbus_outbox_now(), &changed, err);
+    if (n)
+        *n = changed;
+    if (rc == 0 && id && changed == 0)
+        return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL,
+                                "outbox retry: no unprocessed row with id %s", id);
+    return rc;
+}
+
+int msgbus_outbox_purge(msgbus_outbox_repo *repo, int64_t before, size_t limit, size_t *n,
+                        msgbus_error *err)
+{
+    size_t purged = 0;
+    if (!repo || limit == 0)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox purge: no repository or limit 0");
+    int rc = repo->ops->purge(repo->self, before, limit, &purged, err);
+    if (n)
+        *n = purged;
+    return rc;
+}

@@ -1,0 +1,322 @@
+/* outbox_memory.c - an outbox repository in memory: a growing array of
+ * rows searched linearly.  For tests and small programs; it has no
+ * transactions, so its handlers' effects are not atomic with the marks. */
+#include "outbox_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <msgbus/value.h>
+
+typedef struct memory_repo {
+    msgbus_outbox_row *rows;
+    size_t n, cap;
+} memory_repo;
+
+static bool is_pending(const msgbus_outbox_row *r)
+{
+    return r->processed_at == 0 && r->dead_at == 0;
+}
+
+static bool in_state(const msgbus_outbox_row *r, msgbus_outbox_state state)
+{
+    switch (state) {
+    case MSGBUS_OUTBOX_PENDING: return is_pending(r);
+    case MSGBUS_OUTBOX_FAILED: return is_pending(r) && r->attempts > 0;
+    case MSGBUS_OUTBOX_DEAD: return r->dead_at != 0;
+    case MSGBUS_OUTBOX_PROCESSED: return r->processed_at != 0;
+    }
+    return false;
+}
+
+static msgbus_outbox_row *find(memory_repo *m, const char *id)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->rows[i].id, id) == 0)
+            return &m->rows[i];
+    return NULL;
+}
+
+static int oom(msgbus_error *err)
+{
+    return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "outbox: out of memory");
+}
+
+/* Deep copy of src into *dst (zeroed on failure). */
+static int copy_row(msgbus_outbox_row *dst, const msgbus_outbox_row *src)
+{
+    *dst = *src;
+    dst->type = outbox_strdup(src->type);
+    dst->payload = outbox_strdup(src->payload);
+    dst->meta = outbox_strdup(src->meta);
+    dst->last_error = outbox_strdup(src->last_error);
+    dst->locked_by = outbox_strdup(src->locked_by);
+    if ((src->type && !dst->type) || (src->payload && !dst->payload) ||
+        (src->meta && !dst->meta) || (src->last_error && !dst->last_error) ||
+        (src->locked_by && !dst->locked_by)) {
+        msgbus_outbox_row_clear(dst);
+        return MSGBUS_ENOMEM;
+    }
+    return 0;
+}
+
+/* Replaces *slot (malloc'd text) by a copy of text. */
+static int set_text(char **slot, const char *text)
+{
+    char *copy = outbox_strdup(text);
+    if (text && !copy)
+        return MSGBUS_ENOMEM;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+static int mem_insert(void *self, const msgbus_outbox_row *row, msgbus_error *err)
+{
+    memory_repo *m = self;
+    if (find(m, row->id))
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox: a row with id %s exists", row->id);
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 16;
+        msgbus_outbox_row *rows = realloc(m->rows, cap * sizeof *rows);
+        if (!rows)
+            return oom(err);
+        m->rows = rows;
+        m->cap = cap;
+    }
+    if (copy_row(&m->rows[m->n], row) < 0)
+        return oom(err);
+    m->n++;
+    return 0;
+}
+
+static int by_availability(const void *a, const void *b)
+{
+    const msgbus_outbox_row *x = *(const msgbus_outbox_row *const *)a;
+    const msgbus_outbox_row *y = *(const msgbus_outbox_row *const *)b;
+    if (x->available_at != y->available_at)
+        return x->available_at < y->available_at ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* Copies the rows picked[0..n) into a new array for the caller. */
+static int hand_out(msgbus_outbox_row **picked, size_t n, msgbus_outbox_row **rows,
+                    size_t *count, msgbus_error *err)
+{
+    *rows = NULL;
+    *count = 0;
+    if (n == 0)
+        return 0;
+    msgbus_outbox_row *out = calloc(n, sizeof *out);
+    if (!out)
+        return oom(err);
+    for (size_t i = 0; i < n; i++) {
+        if (copy_row(&out[i], picked[i]) < 0) {
+            msgbus_outbox_rows_free(out, i);
+            return oom(err);
+        }
+    }
+    *rows = out;
+    *count = n;
+    return 0;
+}
+
+static int mem_claim(void *self, int64_t now, const char *worker, int64_t until, size_t max,
+                     msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    memory_repo *m = self;
+    msgbus_outbox_row **picked = malloc((m->n ? m->n : 1) * sizeof *picked);
+    if (!picked)
+        return oom(err);
+    size_t k = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        msgbus_outbox_row *r = &m->rows[i];
+        if (is_pending(r) && r->available_at <= now && (!r->locked_by || r->locked_until <= now))
+            picked[k++] = r;
+    }
+    qsort(picked, k, sizeof *picked, by_availability);
+    if (k > max)
+        k = max;
+    int rc = 0;
+    for (size_t i = 0; i < k && rc == 0; i++) {
+        rc = set_text(&picked[i]->locked_by, worker);
+        picked[i]->locked_until = until;
+    }
+    if (rc == 0)
+        rc = hand_out(picked, k, rows, n, err);
+    else
+        oom(err);
+    free(picked);
+    return rc;
+}
+
+static int mem_mark_processed(void *self, const char *id, int64_t now, msgbus_error *err)
+{
+    msgbus_outbox_row *r = find(self, id);
+    if (!r)
+        return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "outbox: no row %s", id);
+    r->processed_at = now;
+    set_text(&r->locked_by, NULL);
+    r->locked_until = 0;
+    return 0;
+}
+
+static int fail_row(void *self, const char *id, const char *error, msgbus_error *err,
+                    msgbus_outbox_row **out)
+{
+    msgbus_outbox_row *r = find(self, id);
+    if (!r)
+        return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "outbox: no row %s", id);
+    if (set_text(&r->last_error, error) < 0)
+        return oom(err);
+    r->attempts++;
+    set_text(&r->locked_by, NULL);
+    r->locked_until = 0;
+    *out = r;
+    return 0;
+}
+
+static int mem_mark_failed(void *self, const char *id, const char *error, int64_t available_at,
+                           msgbus_error *err)
+{
+    msgbus_outbox_row *r;
+    int rc = fail_row(self, id, error, err, &r);
+    if (rc == 0)
+        r->available_at = available_at;
+    return rc;
+}
+
+static int mem_dead_letter(void *self, const char *id, const char *error, int64_t now,
+                           msgbus_error *err)
+{
+    msgbus_outbox_row *r;
+    int rc = fail_row(self, id, error, err, &r);
+    if (rc == 0)
+        r->dead_at = now;
+    return rc;
+}
+
+static int mem_reclaim(void *self, int64_t now, size_t *n, msgbus_error *err)
+{
+    memory_repo *m = self;
+    (void)err;
+    *n = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        msgbus_outbox_row *r = &m->rows[i];
+        if (r->locked_by && r->locked_until <= now && is_pending(r)) {
+            set_text(&r->locked_by, NULL);
+            r->locked_until = 0;
+            (*n)++;
+        }
+    }
+    return 0;
+}
+
+static int mem_counts(void *self, int64_t now, msgbus_outbox_counts *out, msgbus_error *err)
+{
+    memory_repo *m = self;
+    (void)err;
+    for (size_t i = 0; i < m->n; i++) {
+        const msgbus_outbox_row *r = &m->rows[i];
+        out->pending += is_pending(r);
+        out->in_flight += is_pending(r) && r->locked_by && r->locked_until > now;
+        out->failed += in_state(r, MSGBUS_OUTBOX_FAILED);
+        out->dead += r->dead_at != 0;
+        out->processed += r->processed_at != 0;
+    }
+    return 0;
+}
+
+static int mem_list(void *self, msgbus_outbox_state state, size_t limit,
+                    msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    memory_repo *m = self;
+    msgbus_outbox_row **picked = malloc((m->n ? m->n : 1) * sizeof *picked);
+    if (!picked)
+        return oom(err);
+    size_t k = 0;
+    for (size_t i = 0; i < m->n && k < limit; i++)
+        if (in_state(&m->rows[i], state))
+            picked[k++] = &m->rows[i];
+    int rc = hand_out(picked, k, rows, n, err);
+    free(picked);
+    return rc;
+}
+
+static int mem_get(void *self, const char *id, msgbus_outbox_row *row, msgbus_error *err)
+{
+    const msgbus_outbox_row *r = find(self, id);
+    if (!r)
+        return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "outbox: no row with id %s", id);
+    return copy_row(row, r) < 0 ? oom(err) : 0;
+}
+
+static int mem_retry(void *self, const char *id, int64_t now, size_t *n, msgbus_error *err)
+{
+    memory_repo *m = self;
+    (void)err;
+    *n = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        msgbus_outbox_row *r = &m->rows[i];
+        bool match = id ? strcmp(r->id, id) == 0 && r->processed_at == 0 : r->dead_at != 0;
+        if (match) {
+            r->attempts = 0;
+            r->available_at = now;
+            r->dead_at = 0;
+            set_text(&r->locked_by, NULL);
+            r->locked_until = 0;
+            (*n)++;
+        }
+    }
+    return 0;
+}
+
+static int mem_purge(void *self, int64_t before, size_t limit, size_t *n, msgbus_error *err)
+{
+    memory_repo *m = self;
+    (void)err;
+    size_t kept = 0;
+    *n = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        msgbus_outbox_row *r = &m->rows[i];
+        if (*n < limit && r->processed_at != 0 && r->processed_at < before) {
+            msgbus_outbox_row_clear(r);
+            (*n)++;
+        } else {
+            m->rows[kept++] = *r;
+        }
+    }
+    m->n = kept;
+    return 0;
+}
+
+static void mem_free(void *self)
+{
+    memory_repo *m = self;
+    if (!m)
+        return;
+    msgbus_outbox_rows_free(m->rows, m->n);
+    free(m);
+}
+
+static const msgbus_outbox_repo_ops memory_ops = {
+    .insert = mem_insert,
+    .claim = mem_claim,
+    .mark_processed = mem_mark_processed,
+    .mark_failed = mem_mark_failed,
+    .dead_letter = mem_dead_letter,
+    .reclaim = mem_reclaim,
+    .counts = mem_counts,
+    .list = mem_list,
+    .get = mem_get,
+    .retry = mem_retry,
+    .purge = mem_purge,
+    .free = mem_free,
+};
+
+msgbus_outbox_repo *msgbus_outbox_memory_new(void)
+{
+    memory_repo *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    return msgbus_outbox_repo_new(&memory_ops, m);
+}

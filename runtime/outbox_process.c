@@ -1,0 +1,164 @@
+/* outbox_process.c - the relay step: claim a batch under a lease, run the
+ * outbox handlers on each row, then mark it processed, schedule a retry or
+ * dead-letter it. */
+#include "outbox_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <msgbus/value.h>
+
+void msgbus_outbox_options_init(msgbus_outbox_options *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->batch_size = 100;
+    opts->worker = "msgbus";
+    opts->lease_ms = 30000;
+    opts->max_attempts = 5;
+    opts->backoff_base_ms = 1000;
+    opts->backoff_max_ms = 300000;
+    opts->atomic = true;
+}
+
+int msgbus_set_outbox_handlers(msgbus_outbox_options *opts,
+                               const msgbus_outbox_handler *handlers, size_t n,
+                               msgbus_error *err)
+{
+    if (!opts || (n > 0 && !handlers))
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox handlers: no options or handlers");
+    for (size_t i = 0; i < n; i++)
+        if (!handlers[i].fn)
+            return msgbus_error_set(err, MSGBUS_EINVAL, NULL,
+                                    "outbox handlers: handler %zu (%s) has no function", i,
+                                    handlers[i].name ? handlers[i].name : "unnamed");
+    opts->handlers = handlers;
+    opts->n_handlers = n;
+    return 0;
+}
+
+static int64_t clock_of(const msgbus_outbox_options *opts)
+{
+    return opts->now ? opts->now : msgbus_outbox_now();
+}
+
+static uint64_t jitter_bits(const msgbus_outbox_row *row, int64_t now)
+{
+    uint64_t r;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) == (ssize_t)sizeof r)
+        return r;
+    /* No entropy yet (early boot): any spread will do. */
+    r = (uint64_t)now * 0x9e3779b97f4a7c15u;
+    for (const char *p = row->id; *p; p++)
+        r = (r ^ (unsigned char)*p) * 0x100000001b3u;
+    return r;
+}
+
+/* Runs the handlers on one row, in order, up to the first failure; fills
+ * why (the row's new last_error) on failure. */
+static int run_handlers(msgbus_bus *bus, const msgbus_outbox_options *opts,
+                        const msgbus_outbox_row *row, char *why, size_t why_size)
+{
+    for (size_t i = 0; i < opts->n_handlers; i++) {
+        const msgbus_outbox_handler *h = &opts->handlers[i];
+        msgbus_error herr;
+        msgbus_error_clear(&herr);
+        int status = h->fn(bus, row, h->userdata, &herr);
+        if (status != 0) {
+            snprintf(why, why_size, "%s: %s", h->name ? h->name : "handler",
+                     herr.text[0] ? herr.text : msgbus_strerror(status));
+            return status;
+        }
+    }
+    return 0;
+}
+
+/* Records a failed attempt of row: retry later, or dead letter. */
+static int record_failure(msgbus_outbox_repo *repo, const msgbus_outbox_options *opts,
+                          const msgbus_outbox_row *row, const char *why,
+                          msgbus_outbox_stats *stats, msgbus_error *err)
+{
+    int64_t now = clock_of(opts);
+    int attempts = row->attempts + 1;
+    if (attempts >= opts->max_attempts) {
+        stats->dead_lettered++;
+        return repo->ops->dead_letter(repo->self, row->id, why, now, err);
+    }
+    stats->failed++;
+    int64_t delay = msgbus_outbox_backoff(opts, attempts, jitter_bits(row, now));
+    return repo->ops->mark_failed(repo->self, row->id, why, now + delay, err);
+}
+
+/* Handles one claimed row, inside its own unit of work when atomic. */
+static int process_row(msgbus_bus *bus, msgbus_outbox_repo *repo,
+                       const msgbus_outbox_options *opts, bool atomic,
+                       const msgbus_outbox_row *row, msgbus_outbox_stats *stats,
+                       msgbus_error *err)
+{
+    const msgbus_outbox_repo_ops *ops = repo->ops;
+    char why[2 * MSGBUS_ERROR_TEXT_LENGTH + 64];
+    int rc;
+    if (atomic && (rc = ops->begin_row(repo->self, err)) < 0)
+        return rc;
+    int status = run_handlers(bus, opts, row, why, sizeof why);
+    if (status == 0) {
+        rc = ops->mark_processed(repo->self, row->id, clock_of(opts), err);
+        if (atomic) {
+            int end = ops->end_row(repo->self, rc == 0, rc == 0 ? err : NULL);
+            if (rc == 0)
+                rc = end;
+        }
+        if (rc == 0)
+            stats->processed++;
+        return rc;
+    }
+    /* The handlers' own writes go; the failure is recorded in the batch. */
+    if (atomic && (rc = ops->end_row(repo->self, false, err)) < 0)
+        return rc;
+    return record_failure(repo, opts, row, why, stats, err);
+}
+
+int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
+                          const msgbus_outbox_options *opts, msgbus_outbox_stats *stats,
+                          msgbus_error *err)
+{
+    msgbus_outbox_options defaults;
+    msgbus_outbox_stats local;
+    if (!opts) {
+        msgbus_outbox_options_init(&defaults);
+        opts = &defaults;
+    }
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    if (!repo || !opts->worker || opts->batch_size == 0 || opts->lease_ms <= 0 ||
+        opts->max_attempts < 1 || (opts->n_handlers > 0 && !opts->handlers))
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "process outbox: invalid arguments");
+    const msgbus_outbox_repo_ops *ops = repo->ops;
+    bool atomic = opts->atomic && ops->begin_batch && ops->end_batch && ops->begin_row &&
+                  ops->end_row;
+    /* Atomic: the claim is part of the batch's unit of work, so a relay
+     * that dies leaves nothing behind and its rows are free at once; the
+     * lease still guards them against relays that do not share the unit
+     * of work (a PostgreSQL relay running handlers outside it). */
+    int rc = atomic ? ops->begin_batch(repo->self, err) : 0;
+    if (rc < 0)
+        return rc;
+    int64_t now = clock_of(opts);
+    msgbus_outbox_row *rows = NULL;
+    size_t n = 0;
+    rc = ops->reclaim(repo->self, now, &stats->reclaimed, err);
+    if (rc == 0)
+        rc = ops->claim(repo->self, now, opts->worker, now + opts->lease_ms, opts->batch_size,
+                        &rows, &n, err);
+    stats->claimed = n;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = process_row(bus, repo, opts, atomic, &rows[i], stats, err);
+    if (atomic) {
+        /* On a repository error nothing of the batch stays. */
+        int end = ops->end_batch(repo->self, rc == 0, rc == 0 ? err : NULL);
+        if (rc == 0)
+            rc = end;
+    }
+    msgbus_outbox_rows_free(rows, n);
+    return rc;
+}

@@ -1,0 +1,391 @@
+/* outbox_contract.c - the repository contract: register, process with the
+ * dispatch handler, retries with backoff, dead letters, leases, purge. */
+#include "outbox_contract.h"
+#define OT_DEFINE_MODULE
+#include "outbox_test_module.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the handlers saw; the bus's userdata. */
+typedef struct seen {
+    int ships;
+    int64_t last_order;
+    char last_label[64];
+    int chain[8];               /* which plain handlers ran, in order */
+    int n_chain;
+} seen;
+
+int ot_ship(msgbus_ctx *ctx, const ot_Ship *msg)
+{
+    seen *s = msgbus_ctx_userdata(ctx);
+    if (strcmp(msg->label, "poison") == 0)
+        return msgbus_ctx_fail(ctx, MSGBUS_EHANDLER, "cannot ship order %lld",
+                               (long long)msg->order_id);
+    s->ships++;
+    s->last_order = msg->order_id;
+    snprintf(s->last_label, sizeof s->last_label, "%s", msg->label);
+    return 0;
+}
+
+static msgbus_outbox_repo *repo;
+static msgbus_bus *bus;
+static seen state;
+
+static void setup(void)
+{
+    memset(&state, 0, sizeof state);
+    repo = test_repo_new();
+    ck_assert_ptr_nonnull(repo);
+    bus = msgbus_bus_new(&state);
+    ck_assert_ptr_nonnull(bus);
+    ck_assert_int_eq(msgbus_bus_install(bus, &ot_module, NULL), 0);
+}
+
+static void teardown(void)
+{
+    msgbus_bus_free(bus);
+    test_repo_free(repo);
+}
+
+static void register_ship(int64_t order, const char *label, char *id)
+{
+    ot_Ship m;
+    msgbus_value_init(&ot_Ship_type, &m);
+    m.order_id = order;
+    m.label = (char *)label;
+    msgbus_error err;
+    int rc = msgbus_outbox_register(repo, &m.base, id, NULL, &err);
+    ck_assert_msg(rc == 0, "register: %s", err.text);
+}
+
+static msgbus_outbox_options options(int64_t now)
+{
+    msgbus_outbox_options o;
+    msgbus_outbox_options_init(&o);
+    o.now = now;
+    return o;
+}
+
+static const msgbus_outbox_handler dispatch[] = { MSGBUS_OUTBOX_DISPATCH_HANDLER };
+
+START_TEST(register_stores_the_message)
+{
+    ot_Shipped ev;
+    msgbus_value_init(&ot_Shipped_type, &ev);
+    ev.order_id = 42;
+    json_t *meta = json_pack("{s:s}", "tenant", "acme");
+    char id[MSGBUS_OUTBOX_ID_SIZE] = "";
+    msgbus_error err;
+    int64_t before = msgbus_outbox_now();
+    ck_assert_int_eq(msgbus_outbox_register(repo, &ev.base, id, meta, &err), 0);
+    json_decref(meta);
+    ck_assert_uint_eq(strlen(id), 36);
+    ck_assert_int_eq(id[14], '7');                     /* UUID version 7 */
+
+    msgbus_outbox_row row;
+    ck_assert_int_eq(msgbus_outbox_get(repo, id, &row, &err), 0);
+    ck_assert_str_eq(row.id, id);
+    ck_assert_int_eq(row.kind, MSGBUS_KIND_EVENT);
+    ck_assert_str_eq(row.type, "ot.Shipped");
+    json_t *payload = json_loads(row.payload, 0, NULL);
+    ck_assert_ptr_nonnull(payload);
+    ck_assert_int_eq(json_integer_value(json_object_get(payload, "order_id")), 42);
+    json_decref(payload);
+    ck_assert_str_eq(row.meta, "{\"tenant\":\"acme\"}");
+    ck_assert_int_ge(row.created_at, before);
+    ck_assert_int_eq(row.available_at, row.created_at);
+    ck_assert_int_eq(row.attempts, 0);
+    ck_assert_ptr_null(row.last_error);
+    ck_assert_ptr_null(row.locked_by);
+    ck_assert_int_eq(row.processed_at, 0);
+    ck_assert_int_eq(row.dead_at, 0);
+    msgbus_outbox_row_clear(&row);
+}
+END_TEST
+
+START_TEST(register_with_own_id_and_rejects_bad_input)
+{
+    char id[MSGBUS_OUTBOX_ID_SIZE] = "order-7";
+    register_ship(7, "a", id);
+    ck_assert_str_eq(id, "order-7");
+    msgbus_outbox_row row;
+    ck_assert_int_eq(msgbus_outbox_get(repo, "order-7", &row, NULL), 0);
+    ck_assert_int_eq(row.kind, MSGBUS_KIND_COMMAND);
+    msgbus_outbox_row_clear(&row);
+
+    ot_Ship m;
+    msgbus_value_init(&ot_Ship_type, &m);
+    msgbus_error err;
+    ck_assert_int_lt(msgbus_outbox_register(repo, &m.base, id, NULL, &err), 0);   /* duplicate */
+    ck_assert_int_eq(msgbus_outbox_register(repo, &m.base, "has space", NULL, &err), MSGBUS_EINVAL);
+    json_t *list = json_array();
+    ck_assert_int_eq(msgbus_outbox_register(repo, &m.base, NULL, list, &err), MSGBUS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.text, "meta"));
+    json_decref(list);
+    ck_assert_int_eq(msgbus_outbox_get(repo, "nope", &row, &err), MSGBUS_ENOTFOUND);
+}
+END_TEST
+
+START_TEST(process_dispatches_and_marks_processed)
+{
+    char id[MSGBUS_OUTBOX_ID_SIZE] = "";
+    register_ship(1, "one", NULL);
+    register_ship(2, "two", id);
+    msgbus_outbox_options o = options(msgbus_outbox_now() + 10);
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&o, dispatch, 1, NULL), 0);
+    msgbus_outbox_stats st;
+    msgbus_error err;
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, &st, &err), 0);
+    ck_assert_uint_eq(st.claimed, 2);
+    ck_assert_uint_eq(st.processed, 2);
+    ck_assert_uint_eq(st.failed + st.dead_lettered, 0);
+    ck_assert_int_eq(state.ships, 2);
+    ck_assert_int_eq(state.last_order, 2);           /* oldest first */
+    ck_assert_str_eq(state.last_label, "two");
+
+    msgbus_outbox_row row;
+    ck_assert_int_eq(msgbus_outbox_get(repo, id, &row, NULL), 0);
+    ck_assert_int_eq(row.processed_at, o.now);
+    ck_assert_ptr_null(row.locked_by);
+    msgbus_outbox_row_clear(&row);
+    /* Nothing is left to claim. */
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, &st, &err), 0);
+    ck_assert_uint_eq(st.claimed, 0);
+    ck_assert_int_eq(state.ships, 2);
+    msgbus_outbox_counts c;
+    ck_assert_int_eq(msgbus_outbox_counts_get(repo, &c, NULL), 0);
+    ck_assert_uint_eq(c.processed, 2);
+    ck_assert_uint_eq(c.pending, 0);
+}
+END_TEST
+
+static int chain_ok(msgbus_bus *b, const msgbus_outbox_row *row, void *ud, msgbus_error *err)
+{
+    (void)b; (void)row; (void)err;
+    state.chain[state.n_chain++] = *(int *)ud;
+    return 0;
+}
+
+static int chain_fail(msgbus_bus *b, const msgbus_outbox_row *row, void *ud, msgbus_error *err)
+{
+    (void)b; (void)row;
+    state.chain[state.n_chain++] = *(int *)ud;
+    return msgbus_error_set(err, MSGBUS_EIO, NULL, "broker down");
+}
+
+START_TEST(failure_stops_the_chain_and_backs_off)
+{
+    static int one = 1, two = 2, three = 3;
+    const msgbus_outbox_handler chain[] = {
+        { "first", chain_ok, &one }, { "second", chain_fail, &two }, { "third", chain_ok, &three },
+    };
+    char id[MSGBUS_OUTBOX_ID_SIZE] = "";
+    register_ship(1, "one", id);
+    int64_t now = msgbus_outbox_now() + 10;
+    msgbus_outbox_options o = options(now);
+    o.backoff_base_ms = 4000;
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&o, chain, 3, NULL), 0);
+    msgbus_outbox_stats st;
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, &st, NULL), 0);
+    ck_assert_uint_eq(st.failed, 1);
+    ck_assert_uint_eq(st.processed, 0);
+    ck_assert_int_eq(state.n_chain, 2);
+    ck_assert_int_eq(state.chain[0], 1);
+    ck_assert_int_eq(state.chain[1], 2);
+
+    msgbus_outbox_row row;
+    ck_assert_int_eq(msgbus_outbox_get(repo, id, &row, NULL), 0);
+    ck_assert_int_eq(row.attempts, 1);
+    ck_assert_str_eq(row.last_error, "second: broker down");
+    ck_assert_int_ge(row.available_at, now + 2000);
+    ck_assert_int_le(row.available_at, now + 4000);
+    ck_assert_int_eq(row.processed_at, 0);
+    ck_assert_ptr_null(row.locked_by);
+    int64_t next = row.available_at;
+    msgbus_outbox_row_clear(&row);
+
+    /* Not claimed again before its time ... */
+    o.now = next - 1;
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, &st, NULL), 0);
+    ck_assert_uint_eq(st.claimed, 0);
+    /* ... and then it is, and the second failure waits twice as long. */
+    o.now = next;
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, &st, NULL), 0);
+    ck_assert_uint_eq(st.claimed, 1);
+    ck_assert_int_eq(msgbus_outbox_get(repo, id, &row, NULL), 0);
+    ck_assert_int_eq(row.attempts, 2);
+    ck_assert_int_ge(row.available_at, next + 4000);
+    ck_assert_int_le(row.available_at, next + 8000);
+    msgbus_outbox_row_clear(&row);
+}
+END_TEST
+
+START_TEST(poison_message_is_dead_lettered_without_holding_up_others)
+{
+    char poison[MSGBUS_OUTBOX_ID_SIZE] = "";
+    register_ship(1, "a", NULL);
+    register_ship(2, "poison", poison);
+    for (int i = 3; i <= 10; i++)
+        register_ship(i, "b", NULL);
+    int64_t now = msgbus_outbox_now() + 10;
+    msgbus_outbox_options o = options(now);
+    o.max_attempts = 3;
+    o.batch_size = 4;
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&o, dispatch, 1, NULL), 0);
+    msgbus_outbox_stats st, total = { 0, 0, 0, 0, 0 };
+    for (int round = 0; round < 50; round++) {
+        ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, &st, NULL), 0);
+        total.processed += st.processed;
+        total.failed += st.failed;
+        total.dead_lettered += st.dead_lettered;
+        o.now += 3600 * 1000;       /* past any backoff */
+    }
+    ck_assert_int_eq(state.ships, 9);
+    ck_assert_uint_eq(total.processed, 9);
+    ck_assert_uint_eq(total.failed, 2);
+    ck_assert_uint_eq(total.dead_lettered, 1);
+
+    msgbus_outbox_row *rows;
+    size_t n;
+    ck_assert_int_eq(msgbus_outbox_list(repo, MSGBUS_OUTBOX_DEAD, 10, &rows, &n, NULL), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(rows[0].id, poison);
+    ck_assert_int_eq(rows[0].attempts, 3);
+    ck_assert_ptr_nonnull(strstr(rows[0].last_error, "cannot ship order 2"));
+    ck_assert_int_ne(rows[0].dead_at, 0);
+    msgbus_outbox_rows_free(rows, n);
+
+    /* Retry makes it pending again, with a fresh count of attempts. */
+    size_t changed;
+    ck_assert_int_eq(msgbus_outbox_retry(repo, NULL, &changed, NULL), 0);
+    ck_assert_uint_eq(changed, 1);
+    msgbus_outbox_counts c;
+    ck_assert_int_eq(msgbus_outbox_counts_get(repo, &c, NULL), 0);
+    ck_assert_uint_eq(c.dead, 0);
+    ck_assert_uint_eq(c.pending, 1);
+    ck_assert_uint_eq(c.processed, 9);
+    msgbus_outbox_row row;
+    ck_assert_int_eq(msgbus_outbox_get(repo, poison, &row, NULL), 0);
+    ck_assert_int_eq(row.attempts, 0);
+    ck_assert_int_eq(row.dead_at, 0);
+    msgbus_outbox_row_clear(&row);
+    ck_assert_int_eq(msgbus_outbox_retry(repo, "no-such-row", NULL, NULL), MSGBUS_ENOTFOUND);
+}
+END_TEST
+
+/* A second relay, started from inside the first one's handler. */
+static int nested_relay(msgbus_bus *b, const msgbus_outbox_row *row, void *ud, msgbus_error *err)
+{
+    (void)row;
+    msgbus_outbox_options *other = ud;
+    msgbus_outbox_stats st;
+    if (state.n_chain++ > 0)
+        return 0;
+    int rc = msgbus_process_outbox(b, repo, other, &st, err);
+    ck_assert_int_eq(rc, 0);
+    state.chain[0] = (int)st.claimed;
+    state.chain[1] = (int)st.reclaimed;
+    return 0;
+}
+
+START_TEST(leases_keep_other_relays_away_until_they_expire)
+{
+    register_ship(1, "a", NULL);
+    register_ship(2, "b", NULL);
+    int64_t now = msgbus_outbox_now() + 10;
+    msgbus_outbox_options b = options(now);
+    b.worker = "relay-b";
+    msgbus_outbox_handler nested = { "nested", nested_relay, &b };
+    /* Leases matter between relays that do not share one transaction. */
+    b.atomic = false;
+    msgbus_outbox_options a = options(now);
+    a.atomic = false;
+    a.worker = "relay-a";
+    a.lease_ms = 1000;
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&a, &nested, 1, NULL), 0);
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&b, &nested, 1, NULL), 0);
+
+    /* While a holds the lease, b claims nothing. */
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &a, NULL, NULL), 0);
+    ck_assert_int_eq(state.chain[0], 0);
+    ck_assert_int_eq(state.chain[1], 0);
+
+    /* Two new rows; b runs after a's lease has ended and takes them over. */
+    register_ship(3, "c", NULL);
+    register_ship(4, "d", NULL);
+    state.n_chain = 0;
+    a.now = msgbus_outbox_now() + 10;
+    b.now = a.now + a.lease_ms;
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &a, NULL, NULL), 0);
+    ck_assert_int_eq(state.chain[1], 2);      /* a's two leases reclaimed */
+    ck_assert_int_eq(state.chain[0], 2);      /* and the rows claimed by b */
+    msgbus_outbox_counts c;
+    ck_assert_int_eq(msgbus_outbox_counts_get(repo, &c, NULL), 0);
+    ck_assert_uint_eq(c.processed, 4);
+}
+END_TEST
+
+START_TEST(purge_removes_old_processed_rows_in_batches)
+{
+    for (int i = 0; i < 5; i++)
+        register_ship(i, "x", NULL);
+    int64_t now = msgbus_outbox_now() + 10;
+    msgbus_outbox_options o = options(now);
+    o.batch_size = 3;
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, NULL, NULL), 0);   /* 3 processed */
+    register_ship(9, "y", NULL);
+    size_t n;
+    ck_assert_int_eq(msgbus_outbox_purge(repo, now, 10, &n, NULL), 0);
+    ck_assert_uint_eq(n, 0);                 /* none processed before now */
+    ck_assert_int_eq(msgbus_outbox_purge(repo, now + 1, 2, &n, NULL), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(msgbus_outbox_purge(repo, now + 1, 2, &n, NULL), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(msgbus_outbox_purge(repo, now + 1, 2, &n, NULL), 0);
+    ck_assert_uint_eq(n, 0);
+    msgbus_outbox_counts c;
+    ck_assert_int_eq(msgbus_outbox_counts_get(repo, &c, NULL), 0);
+    ck_assert_uint_eq(c.processed, 0);
+    ck_assert_uint_eq(c.pending, 3);
+    ck_assert_int_eq(msgbus_outbox_purge(repo, now, 0, &n, NULL), MSGBUS_EINVAL);
+}
+END_TEST
+
+START_TEST(unknown_type_and_bad_payload_fail_the_row)
+{
+    msgbus_bus *empty = msgbus_bus_new(&state);     /* no module installed */
+    char id[MSGBUS_OUTBOX_ID_SIZE] = "";
+    register_ship(1, "a", id);
+    msgbus_outbox_options o = options(msgbus_outbox_now() + 10);
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&o, dispatch, 1, NULL), 0);
+    msgbus_outbox_stats st;
+    ck_assert_int_eq(msgbus_process_outbox(empty, repo, &o, &st, NULL), 0);
+    ck_assert_uint_eq(st.failed, 1);
+    msgbus_outbox_row row;
+    ck_assert_int_eq(msgbus_outbox_get(repo, id, &row, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(row.last_error, "ot.Ship"));
+    ck_assert_ptr_nonnull(strstr(row.last_error, id));
+    msgbus_outbox_row_clear(&row);
+    msgbus_bus_free(empty);
+
+    msgbus_outbox_handler none = { "none", NULL, NULL };
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&o, &none, 1, NULL), MSGBUS_EINVAL);
+}
+END_TEST
+
+TCase *outbox_contract_tcase(void)
+{
+    TCase *tc = tcase_create("contract");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, register_stores_the_message);
+    tcase_add_test(tc, register_with_own_id_and_rejects_bad_input);
+    tcase_add_test(tc, process_dispatches_and_marks_processed);
+    tcase_add_test(tc, failure_stops_the_chain_and_backs_off);
+    tcase_add_test(tc, poison_message_is_dead_lettered_without_holding_up_others);
+    tcase_add_test(tc, leases_keep_other_relays_away_until_they_expire);
+    tcase_add_test(tc, purge_removes_old_processed_rows_in_batches);
+    tcase_add_test(tc, unknown_type_and_bad_payload_fail_the_row);
+    return tc;
+}
