@@ -239,7 +239,7 @@ static bool declares(const msgbus_handler_desc *d, const msgbus_type *type)
 }
 
 /* Refuses an emit: the message is freed and the handler call will fail. */
-static int refuse(msgbus_ctx *ctx, msgbus_msg *msg, int code)
+int bus_refuse_emit(msgbus_ctx *ctx, msgbus_msg *msg, int code)
 {
     msgbus_value_clear(msg->type, msg);
     ctx->refused = code;
@@ -255,7 +255,7 @@ int msgbus_emit(msgbus_ctx *ctx, msgbus_msg *msg)
     if (msg == NULL || msg->type == NULL)
         return MSGBUS_EINVAL;
     type = msg->type;
-    if (ctx == NULL || ctx->handler == NULL || !ctx->bus->busy) {
+    if (ctx == NULL || ctx->handler == NULL || (!ctx->bus->busy && ctx->async == NULL)) {
         msgbus_value_clear(type, msg);
         return MSGBUS_ESTATE;
     }
@@ -263,20 +263,22 @@ int msgbus_emit(msgbus_ctx *ctx, msgbus_msg *msg)
     if (type->kind == MSGBUS_KIND_RECORD) {
         snprintf(ctx->error, sizeof ctx->error, "handler %s emitted %s, which is a record",
                  ctx->handler->name, type->name);
-        return refuse(ctx, msg, MSGBUS_EINVAL);
+        return bus_refuse_emit(ctx, msg, MSGBUS_EINVAL);
     }
     if (ctx->handler->desc && !declares(ctx->handler->desc, type)) {
         snprintf(ctx->error, sizeof ctx->error,
                  "handler %s emitted %s, which it does not declare in its emits",
                  ctx->handler->name, type->name);
-        return refuse(ctx, msg, MSGBUS_EEMIT);
+        return bus_refuse_emit(ctx, msg, MSGBUS_EEMIT);
     }
+    if (ctx->async)
+        return async_emit(ctx, msg);    /* the call's own list, not bus->queue */
     if (bus->emits >= bus->emit_limit) {
         snprintf(ctx->error, sizeof ctx->error,
                  "emit limit reached: %zu messages emitted in one handle (handler %s, %s)",
                  bus->emit_limit, ctx->handler->name, type->name);
         bus->abort_code = MSGBUS_ELIMIT;
-        return refuse(ctx, msg, MSGBUS_ELIMIT);
+        return bus_refuse_emit(ctx, msg, MSGBUS_ELIMIT);
     }
     /* The slot may be new: dispatch keeps no slot pointer across calls. */
     slot = handler_table_find(&bus->handlers, type);
@@ -288,7 +290,7 @@ int msgbus_emit(msgbus_ctx *ctx, msgbus_msg *msg)
     if (slot == NULL || queue_push(&bus->queue, msg, bus->next_id, ctx->id, bus->next_seq,
                                    slot->owns_memory) != 0) {
         snprintf(ctx->error, sizeof ctx->error, "out of memory queueing %s", type->name);
-        return refuse(ctx, msg, MSGBUS_ENOMEM);
+        return bus_refuse_emit(ctx, msg, MSGBUS_ENOMEM);
     }
     bus->next_id++;
     bus->next_seq++;

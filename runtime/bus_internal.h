@@ -4,6 +4,7 @@
 #define MSGBUS_BUS_INTERNAL_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <msgbus/msgbus.h>
 
@@ -195,6 +196,12 @@ struct msgbus_ctx {
     /* Shared by the handlers of one handle call. */
     ctx_pair *pairs;
     size_t n_pairs, cap_pairs;
+    /* Async bus (async_internal.h): the call this context belongs to, and
+     * the context holding the pairs of its handle with their lock; all
+     * NULL on the synchronous bus. */
+    struct async_call *async;
+    struct msgbus_ctx *shared;
+    pthread_mutex_t *shared_lock;
 };
 
 /* Empties the key/value pairs (keeps the storage). */
@@ -213,6 +220,10 @@ typedef struct middleware {
  * status.  Only used when the bus has middleware. */
 int middleware_call(msgbus_bus *bus, msgbus_ctx *ctx, const handler_entry *h,
                     const msgbus_msg *msg);
+/* One attempt: befores, the handler, afters; *retry is set when an after
+ * hook asks for another attempt.  Used by the async bus too. */
+int middleware_attempt(msgbus_bus *bus, msgbus_ctx *ctx, const handler_entry *h,
+                       const msgbus_msg *msg, bool *retry);
 
 /* ---- bus.c ----------------------------------------------------------- */
 
@@ -251,6 +262,11 @@ static inline void bus_begin_call(msgbus_ctx *ctx)
         ctx->result = NULL;
     }
 }
+/* msgbus_emit on an async handler's context, after the checks that do not
+ * depend on the bus (async_token.c). */
+int async_emit(msgbus_ctx *ctx, msgbus_msg *msg);
+/* Refuses an emit: frees the message, logs and makes the call fail. */
+int bus_refuse_emit(msgbus_ctx *ctx, msgbus_msg *msg, int code);
 /* Drops what a failed call emitted: everything queued after mark. */
 void bus_rollback(msgbus_bus *bus, size_t mark, size_t emits, size_t seq);
 void bus_log(msgbus_bus *bus, int level, const char *fmt, ...)

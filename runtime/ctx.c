@@ -28,15 +28,9 @@ static ctx_pair *find_pair(const msgbus_ctx *ctx, const char *key)
     return NULL;
 }
 
-int msgbus_ctx_set(msgbus_ctx *ctx, const char *key, void *value, void (*free_fn)(void *))
+static int set_pair(msgbus_ctx *ctx, const char *key, void *value, void (*free_fn)(void *))
 {
-    ctx_pair *p;
-    if (ctx == NULL || key == NULL) {
-        if (free_fn && value)
-            free_fn(value);
-        return MSGBUS_EINVAL;
-    }
-    p = find_pair(ctx, key);
+    ctx_pair *p = find_pair(ctx, key);
     if (p) {
         if (p->free_fn && p->value)
             p->free_fn(p->value);
@@ -66,10 +60,39 @@ nomem:
     return MSGBUS_ENOMEM;
 }
 
+/* On the async bus the handlers of one handle run concurrently: their
+ * pairs live in one shared context, behind a lock. */
+int msgbus_ctx_set(msgbus_ctx *ctx, const char *key, void *value, void (*free_fn)(void *))
+{
+    int rc;
+    if (ctx == NULL || key == NULL) {
+        if (free_fn && value)
+            free_fn(value);
+        return MSGBUS_EINVAL;
+    }
+    if (ctx->shared == NULL)
+        return set_pair(ctx, key, value, free_fn);
+    pthread_mutex_lock(ctx->shared_lock);
+    rc = set_pair(ctx->shared, key, value, free_fn);
+    pthread_mutex_unlock(ctx->shared_lock);
+    return rc;
+}
+
 void *msgbus_ctx_get(const msgbus_ctx *ctx, const char *key)
 {
-    ctx_pair *p = ctx && key ? find_pair(ctx, key) : NULL;
-    return p ? p->value : NULL;
+    ctx_pair *p;
+    void *value;
+    if (ctx == NULL || key == NULL)
+        return NULL;
+    if (ctx->shared == NULL) {
+        p = find_pair(ctx, key);
+        return p ? p->value : NULL;
+    }
+    pthread_mutex_lock(ctx->shared_lock);
+    p = find_pair(ctx->shared, key);
+    value = p ? p->value : NULL;
+    pthread_mutex_unlock(ctx->shared_lock);
+    return value;
 }
 
 void ctx_clear_pairs(msgbus_ctx *ctx)

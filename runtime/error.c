@@ -22,6 +22,7 @@ const char *msgbus_strerror(int code)
     case MSGBUS_ENOTFOUND: return "not found";
     case MSGBUS_EIO: return "storage or network failure";
     case MSGBUS_ESTATE: return "call not valid in this state";
+    case MSGBUS_ECANCELED: return "canceled by shutdown";
     default: return "unknown error";
     }
 }

@@ -33,8 +33,8 @@ static uint64_t now_ns(void)
 }
 
 /* One attempt: befores in order, the handler, afters in reverse. */
-static int attempt(msgbus_bus *bus, msgbus_ctx *ctx, const handler_entry *h,
-                   const msgbus_msg *msg, bool *retry)
+int middleware_attempt(msgbus_bus *bus, msgbus_ctx *ctx, const handler_entry *h,
+                       const msgbus_msg *msg, bool *retry)
 {
     size_t ran, i;
     int status = 0;
@@ -67,7 +67,7 @@ int middleware_call(msgbus_bus *bus, msgbus_ctx *ctx, const handler_entry *h,
         bool retry = false;
         ctx->attempt++;
         bus_begin_call(ctx);
-        status = attempt(bus, ctx, h, msg, &retry);
+        status = middleware_attempt(bus, ctx, h, msg, &retry);
         if (status > 0)
             status = MSGBUS_EHANDLER;   /* e.g. MSGBUS_PENDING: not on a sync bus */
         if (status == 0)

@@ -37,7 +37,8 @@ enum {
     MSGBUS_EEMIT = -9,       /* handler emitted a type it did not declare */
     MSGBUS_ENOTFOUND = -10,  /* unknown type name, row, key ... */
     MSGBUS_EIO = -11,        /* storage or network failure */
-    MSGBUS_ESTATE = -12      /* call not valid in the object's state */
+    MSGBUS_ESTATE = -12,     /* call not valid in the object's state */
+    MSGBUS_ECANCELED = -13   /* async bus shut down before the work started */
 };
 
 #define MSGBUS_ERROR_TEXT_LENGTH 200
