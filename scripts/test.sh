@@ -1,12 +1,9 @@
 #!/bin/sh
 # Runs the whole test suite: a build with AddressSanitizer and
-# UndefinedBehaviorSanitizer, `make check` there, then `make distcheck`.
+# UndefinedBehaviorSanitizer and `make check` there, the threaded tests again
+# under ThreadSanitizer, then `make distcheck`.
 set -eu
 cd "$(dirname "$0")/.."
-top=$(pwd)
-# The JSON decoder is fed every file of JSONTestSuite, kept beside the repository.
-JSONTESTSUITE_DIR=${JSONTESTSUITE_DIR:-$top/../shared/data/JSONTestSuite/test_parsing}
-export JSONTESTSUITE_DIR
 autoreconf -fi
 rm -rf _build-test
 mkdir _build-test
@@ -24,5 +21,15 @@ if [ "$status" -ne 0 ]; then
     echo "check: ${pass:-0} passed, $(( ${fail:-0} + ${error:-0} )) failed"
     exit "$status"
 fi
+cd ..
+# The async bus and everything that runs handlers on threads, under TSan.
+rm -rf _build-tsan
+mkdir _build-tsan
+cd _build-tsan
+../configure --enable-sanitizers=thread
+make -j"$(nproc)"
+make -j"$(nproc)" check TESTS="tests/test_async tests/test_async_stress tests/test_bus" ||
+    { cat tests/test_async*.log tests/test_bus.log; exit 1; }
+cd ../_build-test
 make -j"$(nproc)" distcheck
 echo "check: ${pass:-0} passed, $(( ${fail:-0} + ${error:-0} )) failed"

@@ -6,5 +6,6 @@
 #include <msgbus/value.h>
 #include <msgbus/bus.h>
 #include <msgbus/outbox.h>
+#include <msgbus/async.h>
 
 #endif /* MSGBUS_MSGBUS_H */
