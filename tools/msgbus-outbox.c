@@ -1,5 +1,6 @@
-/* msgbus-outbox - inspect and maintain an SQLite outbox table: stats, list,
- * show, retry, purge, and relay rows as NDJSON.  See msgbus-outbox(1). */
+/* msgbus-outbox - inspect and maintain an outbox table in SQLite or
+ * PostgreSQL: stats, list, show, retry, purge, and relay rows as NDJSON or
+ * to NATS JetStream.  See msgbus-outbox(1). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
@@ -10,21 +11,25 @@
 #include <jansson.h>
 #include <msgbus/msgbus.h>
 #include <msgbus/sqlite.h>
+#include <msgbus/pg.h>
+#include <msgbus/nats.h>
 
 static const char *prog = "msgbus-outbox";
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: %s [--db FILE] [--table NAME] COMMAND\n"
+            "usage: %s [--db FILE | --pg CONNINFO] [--table NAME] COMMAND\n"
             "commands:\n"
             "  stats\n"
             "  list --pending|--failed|--dead|--processed [--limit N]\n"
             "  show ID\n"
             "  retry ID | retry --all-dead\n"
             "  purge --processed-before DURATION|TIME [--batch N]\n"
-            "  relay --ndjson [--once] [--batch N] [--worker NAME] [--max-attempts N]\n"
-            "FILE defaults to $MSGBUS_OUTBOX_DB; NAME to " MSGBUS_SQLITE_DEFAULT_TABLE ".\n",
+            "  relay --ndjson|--nats URL [--source URI] [--prefix SUBJECT]\n"
+            "        [--once] [--batch N] [--worker NAME] [--max-attempts N]\n"
+            "FILE defaults to $MSGBUS_OUTBOX_DB, CONNINFO to $MSGBUS_OUTBOX_PG;"
+            " NAME to " MSGBUS_SQLITE_DEFAULT_TABLE ".\n",
             prog);
 }
 
@@ -112,8 +117,9 @@ static int parse_count(const char *text, size_t *out)
 /* ---- commands ------------------------------------------------------------ */
 
 typedef struct tool {
-    const char *file;
+    const char *file;           /* the database, as error messages name it */
     sqlite3 *db;
+    PGconn *pg;
     msgbus_outbox_repo *repo;
 } tool;
 
@@ -297,10 +303,20 @@ static int cmd_relay(tool *t, int argc, char **argv)
     msgbus_outbox_options_init(&o);
     o.worker = "msgbus-outbox";
     bool ndjson = false, once = false;
+    const char *nats_url = NULL;
+    msgbus_nats_publisher_options po;
+    msgbus_nats_publisher_options_init(&po);
+    po.source = "msgbus-outbox";
     for (int i = 0; i < argc; i++) {
         size_t n;
         if (strcmp(argv[i], "--ndjson") == 0)
             ndjson = true;
+        else if (strcmp(argv[i], "--nats") == 0 && i + 1 < argc)
+            nats_url = argv[++i];
+        else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc)
+            po.source = argv[++i];
+        else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc)
+            po.subject_prefix = argv[++i];
         else if (strcmp(argv[i], "--once") == 0)
             once = true;
         else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
@@ -315,20 +331,42 @@ static int cmd_relay(tool *t, int argc, char **argv)
         else
             return usage_error("relay: unknown argument %s", argv[i]);
     }
-    if (!ndjson)
-        return usage_error("%s", "relay needs --ndjson (dispatching needs your schema's module:"
-                                 " call msgbus_process_outbox from your program)");
+    if (ndjson == (nats_url != NULL))
+        return usage_error("%s", "relay needs --ndjson or --nats URL (dispatching needs your"
+                                 " schema's module: call msgbus_process_outbox from your program)");
     msgbus_outbox_handler h = { "ndjson", print_ndjson, t };
     msgbus_error err;
-    msgbus_set_outbox_handlers(&o, &h, 1, NULL);
+    natsConnection *nc = NULL;
+    msgbus_nats_publisher *pub = NULL;
+    if (nats_url) {
+        if (natsConnection_ConnectTo(&nc, nats_url) != NATS_OK) {
+            fprintf(stderr, "%s: %s: %s\n", prog, nats_url, nats_GetLastError(NULL));
+            return 1;
+        }
+        if (msgbus_nats_publisher_new(nc, t->repo, &po, &pub, &err) < 0) {
+            natsConnection_Destroy(nc);
+            return fail(t, &err);
+        }
+    } else {
+        msgbus_set_outbox_handlers(&o, &h, 1, NULL);
+    }
     size_t failed = 0, processed = 0;
     msgbus_outbox_stats st;
+    int rc = 0;
     do {
-        if (msgbus_process_outbox(NULL, t->repo, &o, &st, &err) < 0)
-            return fail(t, &err);
+        rc = pub ? msgbus_nats_relay(NULL, pub, &o, &st, &err)
+                 : msgbus_process_outbox(NULL, t->repo, &o, &st, &err);
+        if (rc < 0)
+            break;
         processed += st.processed;
         failed += st.failed + st.dead_lettered;
     } while (!once && st.claimed > 0);      /* failed rows wait for their backoff */
+    msgbus_nats_publisher_free(pub);
+    natsConnection_Destroy(nc);
+    if (rc < 0)
+        return fail(t, &err);
+    if (nats_url)
+        printf("%zu row%s published\n", processed, processed == 1 ? "" : "s");
     if (failed > 0) {
         /* Say which rows failed and why: their last_error. */
         msgbus_outbox_row *rows;
@@ -347,10 +385,44 @@ static int cmd_relay(tool *t, int argc, char **argv)
     return 0;
 }
 
+static int run_command(tool *t, const char *cmd, int n, char **rest)
+{
+    return strcmp(cmd, "stats") == 0 ? (n ? usage_error("%s", "stats takes no arguments") : cmd_stats(t))
+         : strcmp(cmd, "list") == 0 ? cmd_list(t, n, rest)
+         : strcmp(cmd, "show") == 0 ? cmd_show(t, n, rest)
+         : strcmp(cmd, "retry") == 0 ? cmd_retry(t, n, rest)
+         : strcmp(cmd, "purge") == 0 ? cmd_purge(t, n, rest)
+         : cmd_relay(t, n, rest);
+}
+
+/* The same commands on a PostgreSQL table (never created here either). */
+static int run_pg(tool *t, const char *conninfo, const char *table, const char *cmd, int n,
+                  char **rest)
+{
+    char name[128];
+    t->pg = PQconnectdb(conninfo);
+    if (PQstatus(t->pg) != CONNECTION_OK) {
+        fprintf(stderr, "%s: PostgreSQL: %s", prog, PQerrorMessage(t->pg));
+        PQfinish(t->pg);
+        return 1;
+    }
+    snprintf(name, sizeof name, "PostgreSQL database %s", PQdb(t->pg));
+    t->file = name;
+    msgbus_error err;
+    int status;
+    if (msgbus_pg_outbox_new(t->pg, table, MSGBUS_PG_NO_CREATE, &t->repo, &err) < 0)
+        status = fail(t, &err);
+    else
+        status = run_command(t, cmd, n, rest);
+    msgbus_outbox_repo_free(t->repo);
+    PQfinish(t->pg);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
-    tool t = { getenv("MSGBUS_OUTBOX_DB"), NULL, NULL };
-    const char *table = NULL;
+    tool t = { getenv("MSGBUS_OUTBOX_DB"), NULL, NULL, NULL };
+    const char *table = NULL, *conninfo = getenv("MSGBUS_OUTBOX_PG");
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -358,6 +430,9 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
             t.file = argv[++i];
+            conninfo = NULL;
+        } else if (strcmp(argv[i], "--pg") == 0 && i + 1 < argc) {
+            conninfo = argv[++i];
         } else if (strcmp(argv[i], "--table") == 0 && i + 1 < argc) {
             table = argv[++i];
         } else {
@@ -366,14 +441,17 @@ int main(int argc, char **argv)
     }
     if (i == argc)
         return usage_error("%s", "no command");
-    if (!t.file)
-        return usage_error("%s", "no database: use --db FILE or set MSGBUS_OUTBOX_DB");
+    if (!t.file && !conninfo)
+        return usage_error("%s", "no database: use --db FILE or --pg CONNINFO, or set"
+                                 " MSGBUS_OUTBOX_DB or MSGBUS_OUTBOX_PG");
     const char *cmd = argv[i++];
     if (strcmp(cmd, "stats") && strcmp(cmd, "list") && strcmp(cmd, "show") &&
         strcmp(cmd, "retry") && strcmp(cmd, "purge") && strcmp(cmd, "relay"))
         return usage_error("unknown command %s", cmd);
     if (table && !msgbus_sqlite_table_name_valid(table))
         return usage_error("invalid table name %s", table);
+    if (conninfo)
+        return run_pg(&t, conninfo, table, cmd, argc - i, argv + i);
     /* Never create a database or a table: a typo must not look empty. */
     if (access(t.file, F_OK) != 0) {
         fprintf(stderr, "%s: %s: %s\n", prog, t.file, strerror(errno));
@@ -387,18 +465,10 @@ int main(int argc, char **argv)
     sqlite3_busy_timeout(t.db, 5000);
     msgbus_error err;
     int status;
-    if (msgbus_sqlite_outbox_new(t.db, table, MSGBUS_SQLITE_NO_CREATE, &t.repo, &err) < 0) {
+    if (msgbus_sqlite_outbox_new(t.db, table, MSGBUS_SQLITE_NO_CREATE, &t.repo, &err) < 0)
         status = fail(&t, &err);
-    } else {
-        int n = argc - i;
-        char **rest = argv + i;
-        status = strcmp(cmd, "stats") == 0 ? (n ? usage_error("%s", "stats takes no arguments") : cmd_stats(&t))
-               : strcmp(cmd, "list") == 0 ? cmd_list(&t, n, rest)
-               : strcmp(cmd, "show") == 0 ? cmd_show(&t, n, rest)
-               : strcmp(cmd, "retry") == 0 ? cmd_retry(&t, n, rest)
-               : strcmp(cmd, "purge") == 0 ? cmd_purge(&t, n, rest)
-               : cmd_relay(&t, n, rest);
-    }
+    else
+        status = run_command(&t, cmd, argc - i, argv + i);
     msgbus_outbox_repo_free(t.repo);
     sqlite3_close(t.db);
     return status;

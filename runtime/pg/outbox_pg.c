@@ -1,0 +1,600 @@
+/* outbox_pg.c - the outbox repository over the caller's PGconn.  Every
+ * statement is prepared once; all values are parameters.  register never
+ * opens a transaction of its own.
+ *
+ * Inside a relay's batch (a transaction) the claim takes row locks with
+ * FOR UPDATE SKIP LOCKED, so concurrent relays skip each other's rows and
+ * a relay that dies releases its rows when its connection drops.  Outside
+ * one (opts.atomic false) the lease is committed before any handler runs
+ * and guards the rows until it expires.
+ *
+ * Round trips dominate the cost here, so within a batch the processed
+ * marks are collected and written by one UPDATE at the batch's end, and a
+ * committed row's savepoint is released together with the next row's
+ * SAVEPOINT. */
+#include "pg_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COLUMNS "id, kind, type, payload, meta, created_at, available_at, attempts," \
+                " last_error, locked_by, locked_until, processed_at, dead_at"
+#define PENDING "processed_at IS NULL AND dead_at IS NULL"
+#define READY PENDING " AND available_at <= $3 AND (locked_until IS NULL OR locked_until <= $3)"
+
+/* {T} stands for the quoted table name. */
+static const char *const stmt_sql[PG_STMT_COUNT] = {
+    [PG_INSERT] = "INSERT INTO {T} (id, kind, type, payload, meta, created_at, available_at,"
+                  " attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+    [PG_CLAIM] = "UPDATE {T} SET locked_by = $1, locked_until = $2 WHERE id IN"
+                 " (SELECT id FROM {T} WHERE " READY
+                 " ORDER BY available_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)"
+                 " RETURNING " COLUMNS,
+    [PG_PROCESSED] = "UPDATE {T} SET processed_at = $2, locked_by = NULL, locked_until = NULL"
+                     " WHERE id = $1",
+    [PG_PROCESSED_MANY] = "UPDATE {T} SET processed_at = $2, locked_by = NULL,"
+                          " locked_until = NULL WHERE id = ANY ($1::text[])",
+    [PG_FAILED] = "UPDATE {T} SET attempts = attempts + 1, last_error = $2, available_at = $3,"
+                  " locked_by = NULL, locked_until = NULL WHERE id = $1",
+    [PG_DEAD] = "UPDATE {T} SET attempts = attempts + 1, last_error = $2, dead_at = $3,"
+                " locked_by = NULL, locked_until = NULL WHERE id = $1",
+    /* SKIP LOCKED: never wait for a row another relay is working on. */
+    [PG_RECLAIM] = "UPDATE {T} SET locked_by = NULL, locked_until = NULL WHERE id IN"
+                   " (SELECT id FROM {T} WHERE locked_until IS NOT NULL AND locked_until <= $1"
+                   " AND " PENDING " FOR UPDATE SKIP LOCKED)",
+    [PG_COUNTS] = "SELECT count(*) FILTER (WHERE " PENDING "),"
+                  " count(*) FILTER (WHERE " PENDING " AND locked_until > $1),"
+                  " count(*) FILTER (WHERE " PENDING " AND attempts > 0),"
+                  " count(*) FILTER (WHERE dead_at IS NOT NULL),"
+                  " count(*) FILTER (WHERE processed_at IS NOT NULL) FROM {T}",
+    [PG_LIST_PENDING] = "SELECT " COLUMNS " FROM {T} WHERE " PENDING
+                        " ORDER BY created_at, id LIMIT $1",
+    [PG_LIST_FAILED] = "SELECT " COLUMNS " FROM {T} WHERE " PENDING " AND attempts > 0"
+                       " ORDER BY created_at, id LIMIT $1",
+    [PG_LIST_DEAD] = "SELECT " COLUMNS " FROM {T} WHERE dead_at IS NOT NULL"
+                     " ORDER BY dead_at, id LIMIT $1",
+    [PG_LIST_PROCESSED] = "SELECT " COLUMNS " FROM {T} WHERE processed_at IS NOT NULL"
+                          " ORDER BY processed_at, id LIMIT $1",
+    [PG_GET] = "SELECT " COLUMNS " FROM {T} WHERE id = $1",
+    [PG_RETRY_ONE] = "UPDATE {T} SET attempts = 0, available_at = $2, dead_at = NULL,"
+                     " locked_by = NULL, locked_until = NULL"
+                     " WHERE id = $1 AND processed_at IS NULL",
+    [PG_RETRY_DEAD] = "UPDATE {T} SET attempts = 0, available_at = $1, dead_at = NULL,"
+                      " locked_by = NULL, locked_until = NULL WHERE dead_at IS NOT NULL",
+    [PG_PURGE] = "DELETE FROM {T} WHERE id IN (SELECT id FROM {T} WHERE processed_at IS NOT NULL"
+                 " AND processed_at < $1 ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+};
+
+pg_repo *pg_repo_of(const msgbus_outbox_repo *repo)
+{
+    pg_repo *r = msgbus_outbox_repo_self(repo);
+    return r && r->magic == PG_REPO_MAGIC ? r : NULL;
+}
+
+PGconn *msgbus_pg_outbox_conn(const msgbus_outbox_repo *repo)
+{
+    pg_repo *r = pg_repo_of(repo);
+    return r ? r->conn : NULL;
+}
+
+static int busy(pg_repo *r, msgbus_error *err)
+{
+    return msgbus_error_set(err, MSGBUS_ESTATE, NULL,
+                            "table %s: a pipeline is open: end it first", r->table);
+}
+
+/* Runs a prepared statement; *res gets its result when wanted and it
+ * succeeded (the caller PQclears it). */
+static int run(pg_repo *r, enum pg_stmt s, int n, const char *const *params, const char *what,
+               PGresult **out, msgbus_error *err)
+{
+    if (r->pipeline)
+        return busy(r, err);
+    PGresult *res = PQexecPrepared(r->conn, r->names[s], n, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        int rc = pg_fail(r->conn, res, r->table, what, err);
+        PQclear(res);
+        return rc;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return 0;
+}
+
+static size_t affected(PGresult *res)
+{
+    return (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+}
+
+static int pg_insert(void *self, const msgbus_outbox_row *row, msgbus_error *err)
+{
+    pg_repo *r = self;
+    char created[24], available[24];
+    snprintf(created, sizeof created, "%" PRId64, row->created_at);
+    snprintf(available, sizeof available, "%" PRId64, row->available_at);
+    const char *params[7] = {
+        row->id, row->kind == MSGBUS_KIND_COMMAND ? "COMMAND" : "EVENT", row->type,
+        row->payload, row->meta, created, available,
+    };
+    if (!r->pipeline)
+        return run(r, PG_INSERT, 7, params, "inserting a row", NULL, err);
+    if (!PQsendQueryPrepared(r->conn, r->names[PG_INSERT], 7, params, NULL, NULL, 0))
+        return pg_fail(r->conn, NULL, r->table, "queueing a row", err);
+    r->queued++;
+    return pg_pipeline_step(r, err);
+}
+
+static char *field_text(PGresult *res, int i, int col, bool *oom)
+{
+    if (PQgetisnull(res, i, col))
+        return NULL;
+    size_t n = (size_t)PQgetlength(res, i, col);
+    char *p = malloc(n + 1);
+    if (!p) {
+        *oom = true;
+        return NULL;
+    }
+    memcpy(p, PQgetvalue(res, i, col), n + 1);
+    return p;
+}
+
+static int64_t field_int(PGresult *res, int i, int col)
+{
+    return PQgetisnull(res, i, col) ? 0 : strtoll(PQgetvalue(res, i, col), NULL, 10);
+}
+
+/* Reads row i of res (columns in COLUMNS order). */
+static int read_row(PGresult *res, int i, msgbus_outbox_row *row)
+{
+    bool oom = false;
+    memset(row, 0, sizeof *row);
+    snprintf(row->id, sizeof row->id, "%s", PQgetvalue(res, i, 0));
+    const char *kind = PQgetvalue(res, i, 1);
+    row->kind = strcmp(kind, "COMMAND") == 0 ? MSGBUS_KIND_COMMAND
+              : strcmp(kind, "EVENT") == 0 ? MSGBUS_KIND_EVENT : MSGBUS_KIND_RECORD;
+    row->type = field_text(res, i, 2, &oom);
+    row->payload = field_text(res, i, 3, &oom);
+    row->meta = field_text(res, i, 4, &oom);
+    row->created_at = field_int(res, i, 5);
+    row->available_at = field_int(res, i, 6);
+    row->attempts = (int)field_int(res, i, 7);
+    row->last_error = field_text(res, i, 8, &oom);
+    row->locked_by = field_text(res, i, 9, &oom);
+    row->locked_until = field_int(res, i, 10);
+    row->processed_at = field_int(res, i, 11);
+    row->dead_at = field_int(res, i, 12);
+    if (oom) {
+        msgbus_outbox_row_clear(row);
+        return MSGBUS_ENOMEM;
+    }
+    return 0;
+}
+
+/* Runs a statement that returns rows and collects them into a new array. */
+static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *params,
+                   const char *what, msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    PGresult *res = NULL;
+    int rc = run(r, s, n_params, params, what, &res, err);
+    if (rc < 0)
+        return rc;
+    size_t count = (size_t)PQntuples(res);
+    msgbus_outbox_row *out = count ? calloc(count, sizeof *out) : NULL;
+    size_t done = 0;
+    if (count && !out)
+        rc = MSGBUS_ENOMEM;
+    for (; done < count && rc == 0; done++)
+        if ((rc = read_row(res, (int)done, &out[done])) < 0)
+            break;
+    PQclear(res);
+    if (rc < 0) {
+        msgbus_outbox_rows_free(out, done);
+        return msgbus_error_set(err, rc, NULL, "table %s: %s: out of memory", r->table, what);
+    }
+    *rows = out;
+    *n = count;
+    return 0;
+}
+
+static int by_availability(const void *a, const void *b)
+{
+    const msgbus_outbox_row *x = a, *y = b;
+    if (x->available_at != y->available_at)
+        return x->available_at < y->available_at ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static int pg_claim(void *self, int64_t now, const char *worker, int64_t until, size_t max,
+                    msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    pg_repo *r = self;
+    char until_s[24], now_s[24], max_s[24];
+    snprintf(until_s, sizeof until_s, "%" PRId64, until);
+    snprintf(now_s, sizeof now_s, "%" PRId64, now);
+    snprintf(max_s, sizeof max_s, "%zu", max > (size_t)INT32_MAX ? (size_t)INT32_MAX : max);
+    const char *params[4] = { worker, until_s, now_s, max_s };
+    int rc = collect(r, PG_CLAIM, 4, params, "claiming rows", rows, n, err);
+    /* RETURNING gives no order; hand rows out oldest first. */
+    if (rc == 0 && *n > 1)
+        qsort(*rows, *n, sizeof **rows, by_availability);
+    return rc;
+}
+
+/* Writes the batch's collected processed marks. */
+static int flush_marks(pg_repo *r, msgbus_error *err)
+{
+    if (r->n_marks == 0)
+        return 0;
+    /* A text[] literal: ids are printable ASCII without spaces, and quotes
+     * and backslashes are escaped. */
+    size_t size = 3;
+    for (size_t i = 0; i < r->n_marks; i++)
+        size += 2 * strlen(r->marks[i]) + 3;
+    char *array = malloc(size), *p = array;
+    if (!array)
+        return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "table %s: out of memory", r->table);
+    *p++ = '{';
+    for (size_t i = 0; i < r->n_marks; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *c = r->marks[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *p++ = '\\';
+            *p++ = *c;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    char at[24];
+    snprintf(at, sizeof at, "%" PRId64, r->marks_at);
+    const char *params[2] = { array, at };
+    int rc = run(r, PG_PROCESSED_MANY, 2, params, "marking rows processed", NULL, err);
+    free(array);
+    r->n_marks = 0;
+    return rc;
+}
+
+static int pg_mark_processed(void *self, const char *id, int64_t now, msgbus_error *err)
+{
+    pg_repo *r = self;
+    if (r->depth == 0) {
+        char at[24];
+        snprintf(at, sizeof at, "%" PRId64, now);
+        const char *params[2] = { id, at };
+        return run(r, PG_PROCESSED, 2, params, "marking a row processed", NULL, err);
+    }
+    if (r->n_marks == r->cap_marks) {
+        size_t cap = r->cap_marks ? 2 * r->cap_marks : 128;
+        void *grown = realloc(r->marks, cap * sizeof *r->marks);
+        if (!grown)
+            return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "table %s: out of memory", r->table);
+        r->marks = grown;
+        r->cap_marks = cap;
+    }
+    snprintf(r->marks[r->n_marks++], MSGBUS_OUTBOX_ID_SIZE, "%s", id);
+    r->marks_at = now;
+    r->row_marked = r->row_open;
+    return 0;
+}
+
+static int fail_row(pg_repo *r, enum pg_stmt s, const char *id, const char *error, int64_t t,
+                    msgbus_error *err)
+{
+    char at[24];
+    snprintf(at, sizeof at, "%" PRId64, t);
+    const char *params[3] = { id, error, at };
+    return run(r, s, 3, params, "recording a failure", NULL, err);
+}
+
+static int pg_mark_failed(void *self, const char *id, const char *error, int64_t available_at,
+                          msgbus_error *err)
+{
+    return fail_row(self, PG_FAILED, id, error, available_at, err);
+}
+
+static int pg_dead_letter(void *self, const char *id, const char *error, int64_t now,
+                          msgbus_error *err)
+{
+    return fail_row(self, PG_DEAD, id, error, now, err);
+}
+
+static int pg_reclaim(void *self, int64_t now, size_t *n, msgbus_error *err)
+{
+    pg_repo *r = self;
+    char now_s[24];
+    snprintf(now_s, sizeof now_s, "%" PRId64, now);
+    const char *params[1] = { now_s };
+    PGresult *res = NULL;
+    *n = 0;
+    int rc = run(r, PG_RECLAIM, 1, params, "reclaiming leases", &res, err);
+    if (rc == 0) {
+        *n = affected(res);
+        PQclear(res);
+    }
+    return rc;
+}
+
+static int pg_counts(void *self, int64_t now, msgbus_outbox_counts *out, msgbus_error *err)
+{
+    pg_repo *r = self;
+    char now_s[24];
+    snprintf(now_s, sizeof now_s, "%" PRId64, now);
+    const char *params[1] = { now_s };
+    PGresult *res = NULL;
+    int rc = run(r, PG_COUNTS, 1, params, "counting rows", &res, err);
+    if (rc < 0)
+        return rc;
+    out->pending = (size_t)field_int(res, 0, 0);
+    out->in_flight = (size_t)field_int(res, 0, 1);
+    out->failed = (size_t)field_int(res, 0, 2);
+    out->dead = (size_t)field_int(res, 0, 3);
+    out->processed = (size_t)field_int(res, 0, 4);
+    PQclear(res);
+    return 0;
+}
+
+static int pg_list(void *self, msgbus_outbox_state state, size_t limit,
+                   msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    pg_repo *r = self;
+    static const enum pg_stmt which[] = {
+        [MSGBUS_OUTBOX_PENDING] = PG_LIST_PENDING, [MSGBUS_OUTBOX_FAILED] = PG_LIST_FAILED,
+        [MSGBUS_OUTBOX_DEAD] = PG_LIST_DEAD, [MSGBUS_OUTBOX_PROCESSED] = PG_LIST_PROCESSED,
+    };
+    if ((unsigned)state > MSGBUS_OUTBOX_PROCESSED)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox list: unknown state %d", (int)state);
+    char limit_s[24];
+    snprintf(limit_s, sizeof limit_s, "%zu", limit > (size_t)INT64_MAX ? (size_t)INT64_MAX : limit);
+    const char *params[1] = { limit_s };
+    return collect(r, which[state], 1, params, "listing rows", rows, n, err);
+}
+
+static int pg_get(void *self, const char *id, msgbus_outbox_row *row, msgbus_error *err)
+{
+    pg_repo *r = self;
+    const char *params[1] = { id };
+    msgbus_outbox_row *rows = NULL;
+    size_t n = 0;
+    int rc = collect(r, PG_GET, 1, params, "reading a row", &rows, &n, err);
+    if (rc < 0)
+        return rc;
+    if (n == 0)
+        return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "table %s: no row with id %s",
+                                r->table, id);
+    *row = rows[0];
+    free(rows);
+    return 0;
+}
+
+static int pg_retry(void *self, const char *id, int64_t now, size_t *n, msgbus_error *err)
+{
+    pg_repo *r = self;
+    char now_s[24];
+    snprintf(now_s, sizeof now_s, "%" PRId64, now);
+    const char *one[2] = { id, now_s }, *dead[1] = { now_s };
+    PGresult *res = NULL;
+    *n = 0;
+    int rc = id ? run(r, PG_RETRY_ONE, 2, one, "retrying rows", &res, err)
+                : run(r, PG_RETRY_DEAD, 1, dead, "retrying rows", &res, err);
+    if (rc == 0) {
+        *n = affected(res);
+        PQclear(res);
+    }
+    return rc;
+}
+
+static int pg_purge(void *self, int64_t before, size_t limit, size_t *n, msgbus_error *err)
+{
+    pg_repo *r = self;
+    char before_s[24], limit_s[24];
+    snprintf(before_s, sizeof before_s, "%" PRId64, before);
+    snprintf(limit_s, sizeof limit_s, "%zu", limit > (size_t)INT64_MAX ? (size_t)INT64_MAX : limit);
+    const char *params[2] = { before_s, limit_s };
+    PGresult *res = NULL;
+    *n = 0;
+    int rc = run(r, PG_PURGE, 2, params, "purging rows", &res, err);
+    if (rc == 0) {
+        *n = affected(res);
+        PQclear(res);
+    }
+    return rc;
+}
+
+/* A batch is a transaction of its own when the caller has none open, a
+ * savepoint inside theirs otherwise. */
+static int pg_begin_batch(void *self, msgbus_error *err)
+{
+    pg_repo *r = self;
+    if (r->pipeline)
+        return busy(r, err);
+    bool own = PQtransactionStatus(r->conn) == PQTRANS_IDLE;
+    int rc = pg_exec(r->conn, r->table, own ? "BEGIN" : "SAVEPOINT msgbus_outbox_batch",
+                     "beginning a batch", err);
+    if (rc == 0 && ++r->depth && own)
+        r->outer = r->depth;
+    if (rc == 0)
+        r->n_marks = 0;
+    return rc;
+}
+
+/* Releases a committed row's savepoint if that is still due. */
+static int release_row(pg_repo *r, msgbus_error *err)
+{
+    if (!r->release_due)
+        return 0;
+    r->release_due = false;
+    return pg_exec(r->conn, r->table, "RELEASE SAVEPOINT msgbus_outbox_row", "ending a row", err);
+}
+
+static int pg_end_batch(void *self, bool commit, msgbus_error *err)
+{
+    pg_repo *r = self;
+    bool own = r->outer == r->depth;
+    int rc = 0;
+    if (own)
+        r->outer = 0;
+    r->depth--;
+    r->row_open = false;
+    if (commit) {
+        rc = release_row(r, err);
+        if (rc == 0)
+            rc = flush_marks(r, err);
+    }
+    r->release_due = false;
+    r->n_marks = 0;
+    bool keep = commit && rc == 0;
+    if (own) {
+        int end = pg_exec(r->conn, r->table, keep ? "COMMIT" : "ROLLBACK", "ending a batch",
+                          rc == 0 ? err : NULL);
+        /* COMMIT of a failed transaction reports success but rolls back. */
+        if (rc == 0 && end < 0)
+            rc = end;
+        return rc;
+    }
+    int end = pg_exec(r->conn, r->table,
+                      keep ? "RELEASE SAVEPOINT msgbus_outbox_batch"
+                           : "ROLLBACK TO SAVEPOINT msgbus_outbox_batch;"
+                             " RELEASE SAVEPOINT msgbus_outbox_batch",
+                      "ending a batch", rc == 0 ? err : NULL);
+    return rc < 0 ? rc : end;
+}
+
+static int pg_begin_row(void *self, msgbus_error *err)
+{
+    pg_repo *r = self;
+    const char *sql = r->release_due ? "RELEASE SAVEPOINT msgbus_outbox_row;"
+                                       " SAVEPOINT msgbus_outbox_row"
+                                     : "SAVEPOINT msgbus_outbox_row";
+    r->release_due = false;
+    int rc = pg_exec(r->conn, r->table, sql, "beginning a row", err);
+    r->row_open = rc == 0;
+    r->row_marked = false;
+    return rc;
+}
+
+static int pg_end_row(void *self, bool commit, msgbus_error *err)
+{
+    pg_repo *r = self;
+    r->row_open = false;
+    if (commit) {
+        r->release_due = true;  /* released with the next row's SAVEPOINT */
+        return 0;
+    }
+    if (r->row_marked)
+        r->n_marks--;
+    r->row_marked = false;
+    return pg_exec(r->conn, r->table,
+                   "ROLLBACK TO SAVEPOINT msgbus_outbox_row; RELEASE SAVEPOINT msgbus_outbox_row",
+                   "rolling back a row", err);
+}
+
+static void pg_free(void *self)
+{
+    pg_repo *r = self;
+    if (!r)
+        return;
+    /* Prepared statements live as long as the session: drop ours when the
+     * connection can still take commands. */
+    if (!r->pipeline && PQstatus(r->conn) == CONNECTION_OK &&
+        PQtransactionStatus(r->conn) == PQTRANS_IDLE)
+        for (int i = 0; i < PG_STMT_COUNT; i++) {
+            char sql[128];
+            snprintf(sql, sizeof sql, "DEALLOCATE \"%s\"", r->names[i]);
+            PQclear(PQexec(r->conn, sql));
+        }
+    free(r->marks);
+    free(r);
+}
+
+static const msgbus_outbox_repo_ops pg_ops = {
+    .insert = pg_insert,
+    .claim = pg_claim,
+    .mark_processed = pg_mark_processed,
+    .mark_failed = pg_mark_failed,
+    .dead_letter = pg_dead_letter,
+    .reclaim = pg_reclaim,
+    .counts = pg_counts,
+    .list = pg_list,
+    .get = pg_get,
+    .retry = pg_retry,
+    .purge = pg_purge,
+    .begin_batch = pg_begin_batch,
+    .end_batch = pg_end_batch,
+    .begin_row = pg_begin_row,
+    .end_row = pg_end_row,
+    .free = pg_free,
+};
+
+/* Copies sql into out, replacing each {T} by the quoted table name. */
+static void with_table(char *out, size_t size, const char *sql, const char *quoted)
+{
+    size_t n = 0, q = strlen(quoted);
+    for (const char *p = sql; *p && n + q + 1 < size; p++) {
+        if (strncmp(p, "{T}", 3) == 0) {
+            memcpy(out + n, quoted, q);
+            n += q;
+            p += 2;
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+}
+
+static int prepare_all(pg_repo *r, msgbus_error *err)
+{
+    char quoted[MSGBUS_PG_TABLE_MAX + 3];
+    snprintf(quoted, sizeof quoted, "\"%s\"", r->table);
+    for (int i = 0; i < PG_STMT_COUNT; i++) {
+        char sql[1024];
+        /* The object's address makes the names unique on the connection. */
+        snprintf(r->names[i], sizeof r->names[i], "msgbus_%s_%p_%d", r->table, (void *)r, i);
+        with_table(sql, sizeof sql, stmt_sql[i], quoted);
+        PGresult *res = PQprepare(r->conn, r->names[i], sql, 0, NULL);
+        int rc = PQresultStatus(res) == PGRES_COMMAND_OK
+               ? 0 : pg_fail(r->conn, res, r->table, "preparing statements", err);
+        PQclear(res);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int msgbus_pg_outbox_new(PGconn *conn, const char *table, unsigned flags,
+                         msgbus_outbox_repo **out, msgbus_error *err)
+{
+    if (!out || !conn || PQstatus(conn) != CONNECTION_OK)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "pg outbox: no open connection");
+    *out = NULL;
+    if (!table)
+        table = MSGBUS_PG_DEFAULT_TABLE;
+    if (!msgbus_pg_table_name_valid(table))
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL,
+                                "pg outbox: invalid table name \"%.60s\": use letters, digits"
+                                " and '_', not starting with a digit, at most %d characters",
+                                table, MSGBUS_PG_TABLE_MAX);
+    pg_repo *r = calloc(1, sizeof *r);
+    if (!r)
+        return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "pg outbox: out of memory");
+    r->magic = PG_REPO_MAGIC;
+    r->conn = conn;
+    strcpy(r->table, table);
+    int rc = pg_schema_ensure(conn, table, true, flags, err);
+    if (rc == 0)
+        rc = prepare_all(r, err);
+    if (rc < 0) {
+        pg_free(r);
+        return rc;
+    }
+    *out = msgbus_outbox_repo_new(&pg_ops, r);
+    if (!*out)
+        return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "pg outbox: out of memory");
+    return 0;
+}

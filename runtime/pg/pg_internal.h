@@ -1,0 +1,59 @@
+/* pg_internal.h - shared by the files of libmsgbus-pg. */
+#ifndef MSGBUS_PG_INTERNAL_H
+#define MSGBUS_PG_INTERNAL_H
+
+#include <stdbool.h>
+#include <msgbus/pg.h>
+#include <msgbus/value.h>
+
+/* Marks a pg_repo, so msgbus_pg_* can tell one from another repository. */
+#define PG_REPO_MAGIC 0x6d627067u   /* "mbpg" */
+
+/* Prepared statements of the repository. */
+enum pg_stmt {
+    PG_INSERT, PG_CLAIM, PG_PROCESSED, PG_PROCESSED_MANY, PG_FAILED, PG_DEAD, PG_RECLAIM,
+    PG_COUNTS, PG_LIST_PENDING, PG_LIST_FAILED, PG_LIST_DEAD, PG_LIST_PROCESSED, PG_GET,
+    PG_RETRY_ONE, PG_RETRY_DEAD, PG_PURGE,
+    PG_STMT_COUNT
+};
+
+typedef struct pg_repo {
+    unsigned magic;
+    PGconn *conn;
+    char table[MSGBUS_PG_TABLE_MAX + 1];
+    char names[PG_STMT_COUNT][96];  /* prepared statement names, unique per repo */
+    bool pipeline;              /* between pipeline_begin and pipeline_end */
+    size_t queued;              /* inserts sent since the last sync */
+    int depth;                  /* batches open */
+    int outer;                  /* depth of the batch that began the transaction, or 0 */
+    bool row_open;              /* a row's savepoint is open */
+    bool release_due;           /* a committed row's savepoint awaits release */
+    bool row_marked;            /* the open row was marked processed */
+    char (*marks)[MSGBUS_OUTBOX_ID_SIZE];   /* processed rows of the batch, marked at its end */
+    size_t n_marks, cap_marks;
+    int64_t marks_at;           /* processed_at of those rows */
+} pg_repo;
+
+/* Reports the connection's last error (or res's, if not NULL) as
+ * MSGBUS_EIO, or MSGBUS_EINVAL for an integrity violation (SQLSTATE class
+ * 23, such as a duplicate id), naming the table and what was done. */
+int pg_fail(PGconn *conn, const PGresult *res, const char *table, const char *what,
+            msgbus_error *err);
+
+/* Runs sql (no parameters, no rows wanted); 0 or pg_fail's code. */
+int pg_exec(PGconn *conn, const char *table, const char *sql, const char *what,
+            msgbus_error *err);
+
+/* Creates table (an outbox when outbox is true, else an inbox) with its
+ * indexes, and for an outbox the NOTIFY trigger, if missing; with
+ * MSGBUS_PG_NO_CREATE only checks that it exists. */
+int pg_schema_ensure(PGconn *conn, const char *table, bool outbox, unsigned flags,
+                     msgbus_error *err);
+
+/* Within a pipeline: reads results back once enough inserts are queued. */
+int pg_pipeline_step(pg_repo *r, msgbus_error *err);
+
+/* The pg_repo behind repo, or NULL if repo is not a PostgreSQL one. */
+pg_repo *pg_repo_of(const msgbus_outbox_repo *repo);
+
+#endif /* MSGBUS_PG_INTERNAL_H */

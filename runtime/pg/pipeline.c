@@ -1,0 +1,134 @@
+/* pipeline.c - registering many rows in one round trip (libpq pipeline
+ * mode), and LISTEN/NOTIFY wake-ups for relays. */
+#include "pg_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <time.h>
+
+/* Results are read back every this many queued inserts, so neither side's
+ * socket buffer can fill up and stall the other. */
+#define PIPELINE_CHUNK 512
+
+static int not_pg(msgbus_error *err)
+{
+    return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "not a PostgreSQL outbox repository");
+}
+
+/* Sends a sync and reads every result up to it; returns the first error. */
+static int sync_and_drain(pg_repo *r, msgbus_error *err)
+{
+    int rc = 0;
+    if (!PQpipelineSync(r->conn))
+        return pg_fail(r->conn, NULL, r->table, "syncing the pipeline", err);
+    for (;;) {
+        PGresult *res = PQgetResult(r->conn);
+        if (!res) {
+            /* Between the results of two queries. */
+            if (PQstatus(r->conn) != CONNECTION_OK) {
+                if (rc == 0)
+                    rc = pg_fail(r->conn, NULL, r->table, "registering rows", err);
+                break;
+            }
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (st == PGRES_FATAL_ERROR && rc == 0)
+            rc = pg_fail(r->conn, res, r->table, "registering rows", err);
+        PQclear(res);
+    }
+    r->queued = 0;
+    return rc;
+}
+
+int msgbus_pg_outbox_pipeline_begin(msgbus_outbox_repo *repo, msgbus_error *err)
+{
+    pg_repo *r = pg_repo_of(repo);
+    if (!r)
+        return not_pg(err);
+    if (r->pipeline)
+        return msgbus_error_set(err, MSGBUS_ESTATE, NULL, "table %s: pipeline already open", r->table);
+    if (!PQenterPipelineMode(r->conn))
+        return pg_fail(r->conn, NULL, r->table, "entering pipeline mode", err);
+    r->pipeline = true;
+    r->queued = 0;
+    return 0;
+}
+
+int pg_pipeline_step(pg_repo *r, msgbus_error *err)
+{
+    return r->queued >= PIPELINE_CHUNK ? sync_and_drain(r, err) : 0;
+}
+
+int msgbus_pg_outbox_pipeline_end(msgbus_outbox_repo *repo, msgbus_error *err)
+{
+    pg_repo *r = pg_repo_of(repo);
+    if (!r)
+        return not_pg(err);
+    if (!r->pipeline)
+        return msgbus_error_set(err, MSGBUS_ESTATE, NULL, "table %s: no pipeline open", r->table);
+    int rc = sync_and_drain(r, err);
+    if (!PQexitPipelineMode(r->conn) && rc == 0)
+        rc = pg_fail(r->conn, NULL, r->table, "leaving pipeline mode", err);
+    r->pipeline = false;
+    return rc;
+}
+
+int msgbus_pg_outbox_listen(msgbus_outbox_repo *repo, msgbus_error *err)
+{
+    pg_repo *r = pg_repo_of(repo);
+    if (!r)
+        return not_pg(err);
+    char sql[MSGBUS_PG_TABLE_MAX + 16];
+    snprintf(sql, sizeof sql, "LISTEN \"%s\"", r->table);
+    return pg_exec(r->conn, r->table, sql, "listening", err);
+}
+
+/* Consumes input and every notification queued; true if there was one. */
+static int take_notifies(pg_repo *r, msgbus_error *err)
+{
+    if (!PQconsumeInput(r->conn))
+        return pg_fail(r->conn, NULL, r->table, "waiting for notifications", err);
+    int got = 0;
+    PGnotify *n;
+    while ((n = PQnotifies(r->conn)) != NULL) {
+        got = 1;
+        PQfreemem(n);
+    }
+    return got;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int msgbus_pg_outbox_wait(msgbus_outbox_repo *repo, int timeout_ms, msgbus_error *err)
+{
+    pg_repo *r = pg_repo_of(repo);
+    if (!r)
+        return not_pg(err);
+    int got = take_notifies(r, err);
+    int64_t end = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    while (got == 0) {
+        int64_t left = end - monotonic_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = { .fd = PQsocket(r->conn), .events = POLLIN };
+        if (p.fd < 0)
+            return pg_fail(r->conn, NULL, r->table, "waiting for notifications", err);
+        int n = poll(&p, 1, (int)left);
+        if (n < 0 && errno != EINTR)
+            return msgbus_error_set(err, MSGBUS_EIO, NULL, "table %s: poll failed", r->table);
+        if (n > 0)
+            got = take_notifies(r, err);
+    }
+    return got;
+}

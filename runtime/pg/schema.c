@@ -1,0 +1,130 @@
+/* schema.c - table names, errors and the tables of libmsgbus-pg.  The
+ * table name is the only text put into SQL; it is checked to be an
+ * identifier, so nothing can be injected through it. */
+#include "pg_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int msgbus_pg_table_name_valid(const char *name)
+{
+    if (!name || !((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') || *name == '_'))
+        return 0;
+    size_t n = 0;
+    for (; name[n]; n++) {
+        char c = name[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return n <= MSGBUS_PG_TABLE_MAX;
+}
+
+int pg_fail(PGconn *conn, const PGresult *res, const char *table, const char *what,
+            msgbus_error *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *text = res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
+                                                         : PQerrorMessage(conn);
+    char clean[MSGBUS_ERROR_TEXT_LENGTH];
+    /* libpq ends its messages with a newline. */
+    snprintf(clean, sizeof clean, "%s", text && *text ? text : "connection lost");
+    size_t n = strlen(clean);
+    while (n > 0 && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
+        clean[--n] = '\0';
+    int code = state && strncmp(state, "23", 2) == 0 ? MSGBUS_EINVAL : MSGBUS_EIO;
+    return msgbus_error_set(err, code, NULL, "table %s: %s: %s", table, what, clean);
+}
+
+int pg_exec(PGconn *conn, const char *table, const char *sql, const char *what,
+            msgbus_error *err)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0
+           : pg_fail(conn, res, table, what, err);
+    PQclear(res);
+    return rc;
+}
+
+static int table_exists(PGconn *conn, const char *table, msgbus_error *err)
+{
+    const char *params[1] = { table };
+    PGresult *res = PQexecParams(conn, "SELECT to_regclass(quote_ident($1)) IS NOT NULL", 1, NULL,
+                                 params, NULL, NULL, 0);
+    int rc = PQresultStatus(res) == PGRES_TUPLES_OK
+           ? strcmp(PQgetvalue(res, 0, 0), "t") == 0
+           : pg_fail(conn, res, table, "looking for the table", err);
+    PQclear(res);
+    return rc;
+}
+
+static void outbox_ddl(char *sql, size_t size, const char *t)
+{
+    /* The partial index on pending rows keeps claiming fast however many
+     * processed rows the table holds.  The statement trigger NOTIFYs once
+     * per INSERT statement; PostgreSQL delivers it at commit and folds
+     * repeats within a transaction. */
+    snprintf(sql, size,
+             "CREATE TABLE IF NOT EXISTS \"%s\" ("
+             " id text PRIMARY KEY,"
+             " kind text NOT NULL CHECK (kind IN ('COMMAND', 'EVENT')),"
+             " type text NOT NULL,"
+             " payload text NOT NULL,"
+             " meta text,"
+             " created_at bigint NOT NULL,"
+             " available_at bigint NOT NULL,"
+             " attempts integer NOT NULL DEFAULT 0,"
+             " last_error text,"
+             " locked_by text,"
+             " locked_until bigint,"
+             " processed_at bigint,"
+             " dead_at bigint);"
+             "CREATE INDEX IF NOT EXISTS \"%s_pending\" ON \"%s\" (available_at, id)"
+             " WHERE processed_at IS NULL AND dead_at IS NULL;"
+             "CREATE INDEX IF NOT EXISTS \"%s_processed\" ON \"%s\" (processed_at)"
+             " WHERE processed_at IS NOT NULL;"
+             "CREATE INDEX IF NOT EXISTS \"%s_dead\" ON \"%s\" (dead_at)"
+             " WHERE dead_at IS NOT NULL;"
+             "CREATE OR REPLACE FUNCTION \"%s_notify\"() RETURNS trigger LANGUAGE plpgsql AS"
+             " $f$BEGIN PERFORM pg_notify('%s', ''); RETURN NULL; END$f$;"
+             "CREATE OR REPLACE TRIGGER \"%s_notify\" AFTER INSERT ON \"%s\""
+             " FOR EACH STATEMENT EXECUTE FUNCTION \"%s_notify\"();",
+             t, t, t, t, t, t, t, t, t, t, t, t);
+}
+
+static void inbox_ddl(char *sql, size_t size, const char *t)
+{
+    snprintf(sql, size,
+             "CREATE TABLE IF NOT EXISTS \"%s\" ("
+             " consumer text NOT NULL,"
+             " message_id text NOT NULL,"
+             " received_at timestamptz NOT NULL DEFAULT now(),"
+             " PRIMARY KEY (consumer, message_id));",
+             t);
+}
+
+int pg_schema_ensure(PGconn *conn, const char *table, bool outbox, unsigned flags,
+                     msgbus_error *err)
+{
+    if (flags & MSGBUS_PG_NO_CREATE) {
+        int found = table_exists(conn, table, err);
+        if (found == 0)
+            return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "no table %s in database %s",
+                                    table, PQdb(conn) ? PQdb(conn) : "?");
+        return found < 0 ? found : 0;
+    }
+    char ddl[4096], sql[4200];
+    if (outbox)
+        outbox_ddl(ddl, sizeof ddl, table);
+    else
+        inbox_ddl(ddl, sizeof ddl, table);
+    /* CREATE ... IF NOT EXISTS still races between sessions: serialise it
+     * with a transaction-scoped advisory lock named after the table. */
+    bool own = PQtransactionStatus(conn) == PQTRANS_IDLE;
+    snprintf(sql, sizeof sql, "%sSELECT pg_advisory_xact_lock(hashtext('msgbus:%s'));%s%s",
+             own ? "BEGIN;" : "", table, ddl, own ? "COMMIT;" : "");
+    int rc = pg_exec(conn, table, sql, "creating the table", err);
+    if (rc < 0 && own && PQtransactionStatus(conn) != PQTRANS_IDLE)
+        pg_exec(conn, table, "ROLLBACK", "rolling back", NULL);
+    return rc;
+}
