@@ -187,3 +187,16 @@ int msgbus_outbox_purge(msgbus_outbox_repo *repo, int64_t before, size_t limit, 
         *n = purged;
     return rc;
 }
+
+int msgbus_outbox_table_name_valid(const char *name)
+{
+    if (!name || !((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') || *name == '_'))
+        return 0;
+    size_t n = 0;
+    for (; name[n]; n++) {
+        char c = name[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return n <= MSGBUS_OUTBOX_TABLE_MAX;
+}

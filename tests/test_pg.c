@@ -105,8 +105,8 @@ START_TEST(table_name_is_validated_and_no_create_finds_missing_tables)
     ck_assert_int_eq(msgbus_pg_outbox_new(conn, "x; DROP TABLE y", 0, &repo, &err), MSGBUS_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.text, "invalid table name"));
     ck_assert_int_eq(msgbus_pg_outbox_new(NULL, NULL, 0, &repo, &err), MSGBUS_EINVAL);
-    ck_assert(!msgbus_pg_table_name_valid("1abc"));
-    ck_assert(msgbus_pg_table_name_valid("shop_outbox_2"));
+    ck_assert(!msgbus_outbox_table_name_valid("1abc"));
+    ck_assert(msgbus_outbox_table_name_valid("shop_outbox_2"));
     exec("DROP TABLE IF EXISTS nowhere");
     ck_assert_int_eq(msgbus_pg_outbox_new(conn, "nowhere", MSGBUS_PG_NO_CREATE, &repo, &err),
                      MSGBUS_ENOTFOUND);

@@ -448,7 +448,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "stats") && strcmp(cmd, "list") && strcmp(cmd, "show") &&
         strcmp(cmd, "retry") && strcmp(cmd, "purge") && strcmp(cmd, "relay"))
         return usage_error("unknown command %s", cmd);
-    if (table && !msgbus_sqlite_table_name_valid(table))
+    if (table && !msgbus_outbox_table_name_valid(table))
         return usage_error("invalid table name %s", table);
     if (conninfo)
         return run_pg(&t, conninfo, table, cmd, argc - i, argv + i);

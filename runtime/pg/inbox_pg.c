@@ -64,7 +64,7 @@ int msgbus_pg_inbox_new(PGconn *conn, const char *table, msgbus_inbox *out, msgb
     out->self = NULL;
     if (!table)
         table = MSGBUS_PG_DEFAULT_INBOX;
-    if (!msgbus_pg_table_name_valid(table))
+    if (!msgbus_outbox_table_name_valid(table))
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "pg inbox: invalid table name \"%.60s\"",
                                 table);
     int rc = pg_schema_ensure(conn, table, false, 0, err);

@@ -575,7 +575,7 @@ int msgbus_pg_outbox_new(PGconn *conn, const char *table, unsigned flags,
     *out = NULL;
     if (!table)
         table = MSGBUS_PG_DEFAULT_TABLE;
-    if (!msgbus_pg_table_name_valid(table))
+    if (!msgbus_outbox_table_name_valid(table))
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL,
                                 "pg outbox: invalid table name \"%.60s\": use letters, digits"
                                 " and '_', not starting with a digit, at most %d characters",

@@ -1,23 +1,10 @@
-/* schema.c - table names, errors and the tables of libmsgbus-pg.  The
+/* schema.c - errors and the tables of libmsgbus-pg.  The
  * table name is the only text put into SQL; it is checked to be an
  * identifier, so nothing can be injected through it. */
 #include "pg_internal.h"
 
 #include <stdio.h>
 #include <string.h>
-
-int msgbus_pg_table_name_valid(const char *name)
-{
-    if (!name || !((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') || *name == '_'))
-        return 0;
-    size_t n = 0;
-    for (; name[n]; n++) {
-        char c = name[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-            return 0;
-    }
-    return n <= MSGBUS_PG_TABLE_MAX;
-}
 
 int pg_fail(PGconn *conn, const PGresult *res, const char *table, const char *what,
             msgbus_error *err)

@@ -85,7 +85,7 @@ int msgbus_sqlite_inbox_new(sqlite3 *db, const char *table, msgbus_inbox *out, m
     out->self = NULL;
     if (!table)
         table = MSGBUS_SQLITE_DEFAULT_INBOX;
-    if (!msgbus_sqlite_table_name_valid(table))
+    if (!msgbus_outbox_table_name_valid(table))
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "sqlite inbox: invalid table name \"%.60s\"",
                                 table);
     sqlite_inbox *in = calloc(1, sizeof *in);

@@ -457,7 +457,7 @@ int msgbus_sqlite_outbox_new(sqlite3 *db, const char *table, unsigned flags,
     *out = NULL;
     if (!table)
         table = MSGBUS_SQLITE_DEFAULT_TABLE;
-    if (!msgbus_sqlite_table_name_valid(table))
+    if (!msgbus_outbox_table_name_valid(table))
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL,
                                 "sqlite outbox: invalid table name \"%.60s\": use letters, digits"
                                 " and '_', not starting with a digit, at most %d characters",

@@ -1,22 +1,9 @@
-/* schema.c - the outbox table: name validation and creation.  The table
+/* schema.c - the outbox table: creation and errors.  The table
  * name is the only text put into SQL; it is checked to be an identifier, so
  * nothing can be injected through it. */
 #include "sqlite_internal.h"
 
 #include <stdio.h>
-
-int msgbus_sqlite_table_name_valid(const char *name)
-{
-    if (!name || !((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') || *name == '_'))
-        return 0;
-    size_t n = 0;
-    for (; name[n]; n++) {
-        char c = name[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-            return 0;
-    }
-    return n <= MSGBUS_SQLITE_TABLE_MAX;
-}
 
 int sqlite_fail(sqlite3 *db, const char *table, const char *what, msgbus_error *err)
 {

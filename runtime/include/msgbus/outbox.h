@@ -133,6 +133,14 @@ msgbus_outbox_repo *msgbus_outbox_memory_new(void);
 
 /* ---- registering ------------------------------------------------------- */
 
+/* Longest outbox or inbox table name accepted by the SQL repositories. */
+#define MSGBUS_OUTBOX_TABLE_MAX 48
+
+/* True if name can be a table name of an SQL repository: a letter or '_'
+ * followed by letters, digits or '_', at most MSGBUS_OUTBOX_TABLE_MAX
+ * bytes.  Only such a name is put into SQL text, so none can carry SQL. */
+int msgbus_outbox_table_name_valid(const char *name);
+
 /* Stores msg (borrowed; a command or an event) as a new pending row: its
  * kind, full type name, JSON payload and meta (a JSON object, borrowed, or
  * NULL).  id may be NULL (a new UUIDv7 is used), point to an empty string

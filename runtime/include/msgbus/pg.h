@@ -23,10 +23,8 @@ extern "C" {
 #define MSGBUS_PG_DEFAULT_TABLE "msgbus_outbox"
 #define MSGBUS_PG_DEFAULT_INBOX "msgbus_inbox"
 
-/* Longest table name accepted: a letter or '_' followed by letters,
- * digits or '_' (so it can never carry SQL), lower case being the
- * PostgreSQL habit. */
-#define MSGBUS_PG_TABLE_MAX 48
+/* Longest table name accepted: see msgbus_outbox_table_name_valid. */
+#define MSGBUS_PG_TABLE_MAX MSGBUS_OUTBOX_TABLE_MAX
 
 /* Flags of msgbus_pg_outbox_new. */
 enum {
@@ -43,9 +41,6 @@ enum {
  * or MSGBUS_ENOMEM. */
 int msgbus_pg_outbox_new(PGconn *conn, const char *table, unsigned flags,
                          msgbus_outbox_repo **out, msgbus_error *err);
-
-/* True if name is a valid table name for libmsgbus-pg. */
-int msgbus_pg_table_name_valid(const char *name);
 
 /* Pipelined registration: between begin and end, msgbus_outbox_register
  * on repo only queues its INSERT (libpq pipeline mode), and end sends them

@@ -17,9 +17,8 @@ extern "C" {
 /* Table used when the name given is NULL. */
 #define MSGBUS_SQLITE_DEFAULT_TABLE "msgbus_outbox"
 
-/* Longest table name accepted.  A name is a letter or '_' followed by
- * letters, digits or '_', so it can never carry SQL. */
-#define MSGBUS_SQLITE_TABLE_MAX 48
+/* Longest table name accepted: see msgbus_outbox_table_name_valid. */
+#define MSGBUS_SQLITE_TABLE_MAX MSGBUS_OUTBOX_TABLE_MAX
 
 /* Flags of msgbus_sqlite_outbox_new. */
 enum {
@@ -35,9 +34,6 @@ enum {
  * NO_CREATE), MSGBUS_EIO (SQLite's message in err) or MSGBUS_ENOMEM. */
 int msgbus_sqlite_outbox_new(sqlite3 *db, const char *table, unsigned flags,
                              msgbus_outbox_repo **out, msgbus_error *err);
-
-/* True if name is a valid table name for msgbus_sqlite_outbox_new. */
-int msgbus_sqlite_table_name_valid(const char *name);
 
 #ifdef __cplusplus
 }
