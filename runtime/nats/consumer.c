@@ -69,7 +69,11 @@ int msgbus_nats_consumer_new(natsConnection *nc, msgbus_bus *bus,
         so.Stream = opts->stream;
         so.Config.Durable = opts->durable;
         so.Config.AckPolicy = js_AckExplicit;
-        so.Config.MaxDeliver = opts->max_deliver;
+        /* No limit on the broker's side: a consumer killed while it holds a
+         * message also counts as a delivery there, and a message whose last
+         * allowed delivery died with its consumer would silently never come
+         * back.  The limit is applied here, to deliveries that failed. */
+        so.Config.MaxDeliver = -1;
         so.Config.AckWait = opts->ack_wait_ms * 1000000;    /* nanoseconds */
         so.Config.DeliverPolicy = js_DeliverAll;
         s = js_PullSubscribe(&c->sub, c->js, opts->subject, opts->durable, NULL, &so, &jerr);
