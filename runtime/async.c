@@ -57,6 +57,13 @@ int async_accept(msgbus_async *abus)
     return 0;
 }
 
+void async_done_push(msgbus_async *abus, async_done *done)
+{
+    /* Waiters wait only for an empty queue: one wake-up per batch. */
+    if (done_queue_push(&abus->done, done))
+        pthread_cond_broadcast(&abus->ready);
+}
+
 int msgbus_async_handle(msgbus_async *abus, const msgbus_msg *msg,
                         msgbus_async_done_fn on_done, void *userdata)
 {

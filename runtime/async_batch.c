@@ -103,8 +103,7 @@ static void start_next(async_batch *b)
     }
     b->starting = false;
     if (b->over == b->n) {
-        done_queue_push(&b->abus->done, &b->done);
-        pthread_cond_broadcast(&b->abus->ready);
+        async_done_push(b->abus, &b->done);
     }
 }
 

@@ -26,6 +26,18 @@ static void drop_emits(async_call *call, size_t n)
     call->n_emits = n;
 }
 
+void async_call_reset(async_call *call)
+{
+    async_msg *emits = call->emits;
+    size_t i, cap = call->cap_emits;
+    for (i = 0; i < call->n_emits; i++)
+        async_msg_free(&call->emits[i]);
+    ctx_free(&call->ctx);
+    memset(call, 0, sizeof *call);
+    call->emits = emits;
+    call->cap_emits = cap;
+}
+
 void async_call_clear(async_call *call)
 {
     size_t i;

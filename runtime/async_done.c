@@ -37,8 +37,9 @@ void done_queue_destroy(done_queue *q)
         close(q->fds[1]);
 }
 
-void done_queue_push(done_queue *q, async_done *done)
+bool done_queue_push(done_queue *q, async_done *done)
 {
+    bool was_empty = q->head == NULL;
     done->next = NULL;
     if (q->tail)
         q->tail->next = done;
@@ -55,6 +56,7 @@ void done_queue_push(done_queue *q, async_done *done)
         while (n < 0 && errno == EINTR);
         q->signalled = true;
     }
+    return was_empty;
 }
 
 async_done *done_queue_take(done_queue *q)

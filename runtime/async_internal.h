@@ -46,8 +46,9 @@ typedef struct done_queue {
 
 int done_queue_init(done_queue *q);
 void done_queue_destroy(done_queue *q);
-/* Appends done and makes the descriptor readable (lock held). */
-void done_queue_push(done_queue *q, async_done *done);
+/* Appends done and makes the descriptor readable (lock held); returns
+ * true when the queue was empty. */
+bool done_queue_push(done_queue *q, async_done *done);
 /* Takes every entry and drains the descriptor (lock held). */
 async_done *done_queue_take(done_queue *q);
 
@@ -75,6 +76,8 @@ int async_call_run(async_call *call);
 /* The worker is done with call: finish it unless a token is outstanding
  * (lock held). */
 void async_call_returned(async_call *call, int status);
+/* Empties the call for its next use; keeps its emit storage. */
+void async_call_reset(async_call *call);
 /* Frees the call's emits and context (not the call itself). */
 void async_call_clear(async_call *call);
 /* async_job.c: one call of the job's current message is over (lock held). */
@@ -89,7 +92,7 @@ struct async_job {
     async_msg *fifo;                    /* waiting emits: fifo[head..n) */
     size_t head, n, cap;
     async_call *calls;                  /* handlers of current, in order */
-    size_t n_calls, running;
+    size_t n_calls, cap_calls, running; /* calls[] is reused message after message */
     uint64_t correlation;
     size_t emits;                       /* emits accepted (emit limit) */
     size_t next_seq;
@@ -120,6 +123,10 @@ int async_pool_start(msgbus_async *abus, unsigned workers, msgbus_error *err);
 void async_pool_stop(msgbus_async *abus);
 /* Queues a call (lock held). */
 void async_pool_push(msgbus_async *abus, async_call *call);
+/* Starts a call (lock held): on the worker that is finishing a call, if it
+ * has not taken one yet, the call runs next on that worker without going
+ * through the queue; anywhere else it is queued. */
+void async_pool_start_call(msgbus_async *abus, async_call *call);
 bool async_pool_is_worker(const msgbus_async *abus);
 
 /* ---- async_outbox.c ---------------------------------------------------- */
@@ -141,6 +148,10 @@ struct msgbus_async {
     pthread_t *threads;
     unsigned n_threads;
     async_call *task_head, *task_tail;
+    unsigned idle;                      /* workers waiting on work */
+    /* While a worker finishes a call (lock held throughout), where it takes
+     * the next call to run itself; NULL on any other thread. */
+    async_call **run_next;
     bool stopping;                      /* workers exit when the queue is empty */
     bool accepting;                     /* false after shutdown began */
     bool cancelling;
@@ -157,5 +168,8 @@ struct msgbus_async {
 /* Counts new work from a caller as pending, or MSGBUS_ESTATE after
  * shutdown began (lock held). */
 int async_accept(msgbus_async *abus);
+/* Queues a finished piece of work for msgbus_async_dispatch and wakes
+ * msgbus_async_wait (lock held). */
+void async_done_push(msgbus_async *abus, async_done *done);
 
 #endif /* MSGBUS_ASYNC_INTERNAL_H */

@@ -12,8 +12,7 @@
 
 static void push_done(async_job *job)
 {
-    done_queue_push(&job->abus->done, &job->done);
-    pthread_cond_broadcast(&job->abus->ready);
+    async_done_push(job->abus, &job->done);
 }
 
 static void deliver(msgbus_async *abus, async_done *done)
@@ -54,13 +53,28 @@ static void clear_fifo(async_job *job)
     job->head = job->n = 0;
 }
 
+/* Frees the storage only the handling needs: on the worker that allocated
+ * most of it, which keeps its allocator's caches warm. */
+static void free_work_storage(async_job *job)
+{
+    size_t i;
+    clear_fifo(job);
+    free(job->fifo);
+    job->fifo = NULL;
+    job->cap = 0;
+    for (i = 0; i < job->cap_calls; i++)
+        async_call_clear(&job->calls[i]);
+    free(job->calls);
+    job->calls = NULL;
+    job->cap_calls = 0;
+}
+
 void async_job_free(async_job *job)
 {
     if (job == NULL)
         return;
     async_msg_free(&job->current);
-    clear_fifo(job);
-    free(job->fifo);
+    free_work_storage(job);
     msgbus_results_free(job->results);
     ctx_free(&job->shared);
     free(job);
@@ -88,7 +102,7 @@ static void finish(async_job *job)
     if (job->n > job->head)             /* only a cancel leaves these */
         fail(job, MSGBUS_ECANCELED, "canceled by shutdown: %zu emitted messages not handled",
              job->n - job->head);
-    clear_fifo(job);
+    free_work_storage(job);
     ctx_clear_pairs(&job->shared);
     job->finished(job);
 }
@@ -111,10 +125,18 @@ static int run_current(async_job *job)
         fail(job, MSGBUS_ENOHANDLER, "no handler for command %s", m->type->name);
         return STOPPED;
     }
-    job->calls = calloc(n, sizeof *job->calls);
-    if (job->calls == NULL) {
-        fail(job, MSGBUS_ENOMEM, "out of memory");
-        return STOPPED;
+    if (n > job->cap_calls) {
+        size_t cap = n < 2 ? 2 : n;    /* a command, then an event's two */
+        async_call *calls = realloc(job->calls, cap * sizeof *calls);
+        if (calls == NULL) {
+            fail(job, MSGBUS_ENOMEM, "out of memory");
+            return STOPPED;
+        }
+        /* No call is out (tokens point into calls[]), so it may move.
+         * New calls start empty; reused ones were reset by collect(). */
+        memset(calls + job->cap_calls, 0, (cap - job->cap_calls) * sizeof *calls);
+        job->calls = calls;
+        job->cap_calls = cap;
     }
     job->n_calls = job->running = n;
     for (i = 0; i < n; i++) {
@@ -133,8 +155,10 @@ static int run_current(async_job *job)
         call->ctx.shared = &job->shared;
         call->ctx.shared_lock = &abus->pairs_lock;
     }
-    for (i = 0; i < n; i++)
+    /* The others first: the last one may run on this very worker. */
+    for (i = 0; i + 1 < n; i++)
         async_pool_push(abus, &job->calls[i]);
+    async_pool_start_call(abus, &job->calls[n - 1]);
     return STARTED;
 }
 
@@ -204,9 +228,7 @@ static int collect(async_job *job)
         }
     }
     for (i = 0; i < job->n_calls; i++)
-        async_call_clear(&job->calls[i]);
-    free(job->calls);
-    job->calls = NULL;
+        async_call_reset(&job->calls[i]);
     job->n_calls = 0;
     return next;
 }

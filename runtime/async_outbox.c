@@ -86,8 +86,7 @@ static void *relay_main(void *arg)
     relay->status = msgbus_process_outbox(relay->abus->bus, relay->repo, &relay->opts,
                                           &relay->stats, &relay->err);
     pthread_mutex_lock(&relay->abus->lock);
-    done_queue_push(&relay->abus->done, &relay->done);
-    pthread_cond_broadcast(&relay->abus->ready);
+    async_done_push(relay->abus, &relay->done);
     pthread_mutex_unlock(&relay->abus->lock);
     return NULL;
 }

@@ -1,5 +1,7 @@
 /* async_pool.c - the worker threads: they take handler calls from one FIFO
- * and run them without the lock. */
+ * and run them without the lock.  A worker that finishes a call usually
+ * starts the next one itself (the next message of the same handle, or one
+ * handler of several), which saves a hand-off through the queue. */
 #include <stdlib.h>
 #include "async_internal.h"
 
@@ -11,7 +13,18 @@ void async_pool_push(msgbus_async *abus, async_call *call)
     else
         abus->task_head = call;
     abus->task_tail = call;
-    pthread_cond_signal(&abus->work);
+    /* A busy worker looks at the queue before it sleeps: only a sleeping
+     * one needs waking. */
+    if (abus->idle > 0)
+        pthread_cond_signal(&abus->work);
+}
+
+void async_pool_start_call(msgbus_async *abus, async_call *call)
+{
+    if (abus->run_next && *abus->run_next == NULL)
+        *abus->run_next = call;
+    else
+        async_pool_push(abus, call);
 }
 
 static async_call *pop(msgbus_async *abus)
@@ -23,27 +36,43 @@ static async_call *pop(msgbus_async *abus)
     return call;
 }
 
+/* The worker is over with call (lock held); returns the call it runs next
+ * itself, or NULL. */
+static async_call *finish_call(msgbus_async *abus, async_call *call, int status)
+{
+    async_call *next = NULL;
+    abus->run_next = &next;
+    async_call_returned(call, status);
+    abus->run_next = NULL;
+    return next;
+}
+
 static void *worker(void *arg)
 {
     msgbus_async *abus = arg;
+    async_call *call = NULL;
     pthread_mutex_lock(&abus->lock);
     for (;;) {
-        async_call *call;
         int status;
-        while (abus->task_head == NULL && !abus->stopping)
-            pthread_cond_wait(&abus->work, &abus->lock);
-        if (abus->task_head == NULL)
-            break;
-        call = pop(abus);
+        if (call == NULL) {
+            while (abus->task_head == NULL && !abus->stopping) {
+                abus->idle++;
+                pthread_cond_wait(&abus->work, &abus->lock);
+                abus->idle--;
+            }
+            if (abus->task_head == NULL)
+                break;
+            call = pop(abus);
+        }
         if (abus->cancelling) {
             /* Shutdown by cancel: a call that has not started never will. */
-            async_call_returned(call, MSGBUS_ECANCELED);
+            call = finish_call(abus, call, MSGBUS_ECANCELED);
             continue;
         }
         pthread_mutex_unlock(&abus->lock);
         status = async_call_run(call);
         pthread_mutex_lock(&abus->lock);
-        async_call_returned(call, status);
+        call = finish_call(abus, call, status);
     }
     pthread_mutex_unlock(&abus->lock);
     return NULL;
