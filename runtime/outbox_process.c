@@ -18,6 +18,7 @@ void msgbus_outbox_options_init(msgbus_outbox_options *opts)
     opts->backoff_base_ms = 1000;
     opts->backoff_max_ms = 300000;
     opts->atomic = true;
+    opts->handlers_write = true;
 }
 
 int msgbus_set_outbox_handlers(msgbus_outbox_options *opts,
@@ -88,7 +89,8 @@ static int record_failure(msgbus_outbox_repo *repo, const msgbus_outbox_options 
     return repo->ops->mark_failed(repo->self, row->id, why, now + delay, err);
 }
 
-/* Handles one claimed row, inside its own unit of work when atomic. */
+/* Handles one claimed row, inside its own unit of work when atomic (the
+ * caller passes false when the handlers do not write). */
 static int process_row(msgbus_bus *bus, msgbus_outbox_repo *repo,
                        const msgbus_outbox_options *opts, bool atomic,
                        const msgbus_outbox_row *row, msgbus_outbox_stats *stats,
@@ -151,8 +153,10 @@ int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
         rc = ops->claim(repo->self, now, opts->worker, now + opts->lease_ms, opts->batch_size,
                         &rows, &n, err);
     stats->claimed = n;
+    /* Rows need units of their own only to undo a failing row's writes. */
+    bool row_units = atomic && opts->handlers_write;
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = process_row(bus, repo, opts, atomic, &rows[i], stats, err);
+        rc = process_row(bus, repo, opts, row_units, &rows[i], stats, err);
     if (atomic) {
         /* On a repository error nothing of the batch stays. */
         int end = ops->end_batch(repo->self, rc == 0, rc == 0 ? err : NULL);

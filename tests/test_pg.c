@@ -144,7 +144,7 @@ static int record_then_maybe_fail(msgbus_bus *bus, const msgbus_outbox_row *row,
     return 0;
 }
 
-static void run_effects(bool atomic, long long want_effects)
+static void run_effects(bool atomic, bool handlers_write, long long want_effects)
 {
     msgbus_outbox_repo *repo = test_repo_new();
     exec("CREATE TABLE effects (id text)");
@@ -154,6 +154,7 @@ static void run_effects(bool atomic, long long want_effects)
     msgbus_outbox_options_init(&o);
     o.now = msgbus_outbox_now() + 10;
     o.atomic = atomic;
+    o.handlers_write = handlers_write;
     msgbus_outbox_handler h = { "record", record_then_maybe_fail, NULL };
     ck_assert_int_eq(msgbus_set_outbox_handlers(&o, &h, 1, NULL), 0);
     msgbus_outbox_stats stats;
@@ -175,13 +176,22 @@ static void run_effects(bool atomic, long long want_effects)
 
 START_TEST(atomic_processing_rolls_back_a_failed_rows_effects)
 {
-    run_effects(true, 2);
+    run_effects(true, true, 2);
+}
+END_TEST
+
+/* handlers_write false drops the rows' savepoints: the marks and the
+ * failure are still right, but a handler that breaks the promise and
+ * fails keeps its write (the documented price). */
+START_TEST(without_handler_writes_rows_share_the_batch)
+{
+    run_effects(true, false, 3);
 }
 END_TEST
 
 START_TEST(non_atomic_processing_keeps_them)
 {
-    run_effects(false, 3);
+    run_effects(false, true, 3);
 }
 END_TEST
 
@@ -329,6 +339,7 @@ int main(void)
     tcase_add_test(tc, table_name_is_validated_and_no_create_finds_missing_tables);
     tcase_add_test(tc, atomic_processing_rolls_back_a_failed_rows_effects);
     tcase_add_test(tc, non_atomic_processing_keeps_them);
+    tcase_add_test(tc, without_handler_writes_rows_share_the_batch);
     tcase_add_test(tc, processing_inside_the_callers_transaction_uses_savepoints);
     tcase_add_test(tc, pipeline_registers_a_batch_in_the_callers_transaction);
     tcase_add_test(tc, notify_wakes_a_listening_relay);

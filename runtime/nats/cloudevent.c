@@ -47,19 +47,16 @@ static void rfc3339(int64_t ms, char out[32])
     snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 
-char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source)
+size_t nats_cloudevent_size(const msgbus_outbox_row *row, const char *source)
 {
-    if (!row || !row->type || !row->payload)
-        return NULL;
-    if (!source)
-        source = "msgbus";
+    return 200 + 6 * (strlen(row->id) + strlen(source) + strlen(row->type)) +
+           strlen(row->payload);
+}
+
+size_t nats_cloudevent_write(const msgbus_outbox_row *row, const char *source, char *buf)
+{
     char when[32];
     rfc3339(row->created_at, when);
-    size_t size = 200 + 6 * (strlen(row->id) + strlen(source) + strlen(row->type)) +
-                  strlen(row->payload);
-    char *buf = malloc(size);
-    if (!buf)
-        return NULL;
     size_t n = 0;
     put_raw(buf, &n, "{\"specversion\":\"1.0\",\"id\":");
     put_string(buf, &n, row->id);
@@ -73,6 +70,18 @@ char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source)
     put_raw(buf, &n, row->payload);
     put_raw(buf, &n, "}");
     buf[n] = '\0';
+    return n;
+}
+
+char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source)
+{
+    if (!row || !row->type || !row->payload)
+        return NULL;
+    if (!source)
+        source = "msgbus";
+    char *buf = malloc(nats_cloudevent_size(row, source));
+    if (buf)
+        nats_cloudevent_write(row, source, buf);
     return buf;
 }
 

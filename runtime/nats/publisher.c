@@ -31,6 +31,8 @@ struct msgbus_nats_publisher {
     msgbus_outbox_repo *inner;      /* the caller's repository (borrowed) */
     msgbus_outbox_repo *wrapped;    /* inner, with marks held for the PubAcks */
     char *source, *prefix;
+    char *event;                    /* the CloudEvent being sent, reused row after row */
+    size_t event_cap;
     int64_t ack_timeout_ms;
     msgbus_bus *bus;                /* of the running relay step */
     const msgbus_outbox_options *opts;
@@ -40,6 +42,7 @@ struct msgbus_nats_publisher {
     size_t n_acks, cap_acks;
     claimed *rows;                  /* the batch's rows, for their attempts */
     size_t n_rows;
+    size_t next_row;                /* rows are marked in claim order: look here first */
     claimed *held;                  /* rows published and marked, awaiting their PubAck */
     size_t n_held;
     size_t ack_failed, ack_dead;    /* of the running relay step */
@@ -130,12 +133,19 @@ static int publish_row(msgbus_bus *bus, const msgbus_outbox_row *row, void *user
     char subject[256];
     if (msgbus_nats_subject(bus, row->type, pub->prefix, subject, sizeof subject) < 0)
         return msgbus_error_set(err, MSGBUS_ELIMIT, NULL, "subject for %s is too long", row->type);
-    char *event = msgbus_nats_cloudevent(row, pub->source);
-    if (!event)
-        return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "out of memory");
-    natsMsg *msg = NULL;
-    natsStatus s = natsMsg_Create(&msg, subject, NULL, event, (int)strlen(event));
-    free(event);
+    if (!row->type || !row->payload)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "row %s has no type or payload", row->id);
+    size_t need = nats_cloudevent_size(row, pub->source);
+    if (need > pub->event_cap) {
+        char *grown = realloc(pub->event, need);
+        if (!grown)
+            return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "out of memory");
+        pub->event = grown;
+        pub->event_cap = need;
+    }
+    size_t len = nats_cloudevent_write(row, pub->source, pub->event);
+    natsMsg *msg = NULL;    /* copies the event */
+    natsStatus s = natsMsg_Create(&msg, subject, NULL, pub->event, (int)len);
     if (s == NATS_OK)
         s = natsMsgHeader_Set(msg, "Content-Type", "application/cloudevents+json");
     jsPubOptions po;
@@ -177,7 +187,7 @@ static int w_claim(void *self, int64_t now, const char *worker, int64_t until, s
         return rc;
     free(pub->rows);
     free(pub->held);
-    pub->n_rows = pub->n_held = 0;
+    pub->n_rows = pub->n_held = pub->next_row = 0;
     pub->rows = calloc(*n ? *n : 1, sizeof *pub->rows);
     pub->held = calloc(*n ? *n : 1, sizeof *pub->held);
     if (!pub->rows || !pub->held) {
@@ -199,11 +209,14 @@ static int w_mark_processed(void *self, const char *id, int64_t now, msgbus_erro
     msgbus_nats_publisher *pub = self;
     if (pub->depth == 0)
         return pub->inner->ops->mark_processed(pub->inner->self, id, now, err);
-    for (size_t i = 0; i < pub->n_rows; i++)
+    for (size_t k = 0; k < pub->n_rows; k++) {
+        size_t i = (pub->next_row + k) % pub->n_rows;
         if (strcmp(pub->rows[i].id, id) == 0) {
             pub->held[pub->n_held++] = pub->rows[i];
+            pub->next_row = i + 1;
             return 0;
         }
+    }
     return msgbus_error_set(err, MSGBUS_ESTATE, NULL, "nats relay: row %s was not claimed", id);
 }
 
@@ -370,6 +383,7 @@ void msgbus_nats_publisher_free(msgbus_nats_publisher *pub)
     free(pub->held);
     free(pub->source);
     free(pub->prefix);
+    free(pub->event);
     free(pub);
 }
 

@@ -8,10 +8,11 @@
  * one (opts.atomic false) the lease is committed before any handler runs
  * and guards the rows until it expires.
  *
- * Round trips dominate the cost here, so within a batch the processed
- * marks are collected and written by one UPDATE at the batch's end, and a
- * committed row's savepoint is released together with the next row's
- * SAVEPOINT. */
+ * Round trips dominate the cost here, so a batch's BEGIN goes in one
+ * round trip with its first statement, the processed marks are collected
+ * and written by one UPDATE sent together with the COMMIT, and a committed
+ * row's savepoint is released together with the next row's SAVEPOINT.
+ * Rows get no savepoint when the handlers do not write (handlers_write). */
 #include "pg_internal.h"
 
 #include <inttypes.h>
@@ -92,6 +93,11 @@ static int run(pg_repo *r, enum pg_stmt s, int n, const char *const *params, con
 {
     if (r->pipeline)
         return busy(r, err);
+    if (r->begin_due) {
+        const char *begin = r->begin_due;
+        r->begin_due = NULL;
+        return pg_run_pipelined(r, begin, s, n, params, NULL, what, out, err);
+    }
     PGresult *res = PQexecPrepared(r->conn, r->names[s], n, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -225,19 +231,17 @@ static int pg_claim(void *self, int64_t now, const char *worker, int64_t until, 
     return rc;
 }
 
-/* Writes the batch's collected processed marks. */
-static int flush_marks(pg_repo *r, msgbus_error *err)
+/* The batch's collected processed marks as a text[] literal (malloc'd),
+ * or NULL when out of memory.  Ids are printable ASCII without spaces;
+ * quotes and backslashes are escaped. */
+static char *marks_array(const pg_repo *r)
 {
-    if (r->n_marks == 0)
-        return 0;
-    /* A text[] literal: ids are printable ASCII without spaces, and quotes
-     * and backslashes are escaped. */
     size_t size = 3;
     for (size_t i = 0; i < r->n_marks; i++)
         size += 2 * strlen(r->marks[i]) + 3;
     char *array = malloc(size), *p = array;
     if (!array)
-        return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "table %s: out of memory", r->table);
+        return NULL;
     *p++ = '{';
     for (size_t i = 0; i < r->n_marks; i++) {
         if (i)
@@ -252,10 +256,23 @@ static int flush_marks(pg_repo *r, msgbus_error *err)
     }
     *p++ = '}';
     *p = '\0';
+    return array;
+}
+
+/* Ends the batch's transaction or savepoint with the SQL `end`, writing
+ * the collected processed marks in the same round trip. */
+static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
+{
+    if (r->n_marks == 0)
+        return pg_exec(r->conn, r->table, end, "ending a batch", err);
+    char *array = marks_array(r);
+    if (!array)
+        return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "table %s: out of memory", r->table);
     char at[24];
     snprintf(at, sizeof at, "%" PRId64, r->marks_at);
     const char *params[2] = { array, at };
-    int rc = run(r, PG_PROCESSED_MANY, 2, params, "marking rows processed", NULL, err);
+    int rc = pg_run_pipelined(r, NULL, PG_PROCESSED_MANY, 2, params, end,
+                              "marking rows processed", NULL, err);
     free(array);
     r->n_marks = 0;
     return rc;
@@ -408,72 +425,83 @@ static int pg_purge(void *self, int64_t before, size_t limit, size_t *n, msgbus_
 }
 
 /* A batch is a transaction of its own when the caller has none open, a
- * savepoint inside theirs otherwise. */
+ * savepoint inside theirs otherwise.  Either is sent with the batch's
+ * first statement. */
 static int pg_begin_batch(void *self, msgbus_error *err)
 {
     pg_repo *r = self;
     if (r->pipeline)
         return busy(r, err);
+    if (r->begin_due)
+        return msgbus_error_set(err, MSGBUS_ESTATE, NULL, "table %s: a batch is beginning",
+                                r->table);
     bool own = PQtransactionStatus(r->conn) == PQTRANS_IDLE;
-    int rc = pg_exec(r->conn, r->table, own ? "BEGIN" : "SAVEPOINT msgbus_outbox_batch",
-                     "beginning a batch", err);
-    if (rc == 0 && ++r->depth && own)
+    r->begin_due = own ? "BEGIN" : "SAVEPOINT msgbus_outbox_batch";
+    if (++r->depth && own)
         r->outer = r->depth;
-    if (rc == 0)
-        r->n_marks = 0;
-    return rc;
+    r->n_marks = 0;
+    return 0;
 }
 
-/* Releases a committed row's savepoint if that is still due. */
-static int release_row(pg_repo *r, msgbus_error *err)
+/* Sends the batch's BEGIN or SAVEPOINT if no statement took it along. */
+static int begin_if_due(pg_repo *r, msgbus_error *err)
 {
-    if (!r->release_due)
-        return 0;
-    r->release_due = false;
-    return pg_exec(r->conn, r->table, "RELEASE SAVEPOINT msgbus_outbox_row", "ending a row", err);
+    const char *begin = r->begin_due;
+    r->begin_due = NULL;
+    return begin ? pg_exec(r->conn, r->table, begin, "beginning a batch", err) : 0;
 }
 
 static int pg_end_batch(void *self, bool commit, msgbus_error *err)
 {
     pg_repo *r = self;
     bool own = r->outer == r->depth;
-    int rc = 0;
+    bool begun = r->begin_due == NULL;
     if (own)
         r->outer = 0;
     r->depth--;
     r->row_open = false;
-    if (commit) {
-        rc = release_row(r, err);
-        if (rc == 0)
-            rc = flush_marks(r, err);
+    r->release_due = false;     /* ending the batch releases the rows' savepoints */
+    r->begin_due = NULL;
+    if (!begun) {               /* nothing was sent: nothing to end */
+        r->n_marks = 0;
+        return 0;
     }
-    r->release_due = false;
-    r->n_marks = 0;
-    bool keep = commit && rc == 0;
     if (own) {
-        int end = pg_exec(r->conn, r->table, keep ? "COMMIT" : "ROLLBACK", "ending a batch",
-                          rc == 0 ? err : NULL);
-        /* COMMIT of a failed transaction reports success but rolls back. */
-        if (rc == 0 && end < 0)
-            rc = end;
+        int rc = commit ? flush_marks_and_end(r, "COMMIT", err) : 0;
+        r->n_marks = 0;
+        /* After a failure the transaction may still be open (aborted). */
+        if ((!commit || rc < 0) && PQtransactionStatus(r->conn) != PQTRANS_IDLE) {
+            int end = pg_exec(r->conn, r->table, "ROLLBACK", "ending a batch",
+                              rc == 0 ? err : NULL);
+            if (rc == 0)
+                rc = end;
+        }
         return rc;
     }
-    int end = pg_exec(r->conn, r->table,
-                      keep ? "RELEASE SAVEPOINT msgbus_outbox_batch"
-                           : "ROLLBACK TO SAVEPOINT msgbus_outbox_batch;"
-                             " RELEASE SAVEPOINT msgbus_outbox_batch",
-                      "ending a batch", rc == 0 ? err : NULL);
-    return rc < 0 ? rc : end;
+    int rc = commit ? flush_marks_and_end(r, "RELEASE SAVEPOINT msgbus_outbox_batch", err) : 0;
+    r->n_marks = 0;
+    if (!commit || rc < 0) {
+        int end = pg_exec(r->conn, r->table,
+                          "ROLLBACK TO SAVEPOINT msgbus_outbox_batch;"
+                          " RELEASE SAVEPOINT msgbus_outbox_batch",
+                          "ending a batch", rc == 0 ? err : NULL);
+        if (rc == 0)
+            rc = end;
+    }
+    return rc;
 }
 
 static int pg_begin_row(void *self, msgbus_error *err)
 {
     pg_repo *r = self;
+    int rc = begin_if_due(r, err);
+    if (rc < 0)
+        return rc;
     const char *sql = r->release_due ? "RELEASE SAVEPOINT msgbus_outbox_row;"
                                        " SAVEPOINT msgbus_outbox_row"
                                      : "SAVEPOINT msgbus_outbox_row";
     r->release_due = false;
-    int rc = pg_exec(r->conn, r->table, sql, "beginning a row", err);
+    rc = pg_exec(r->conn, r->table, sql, "beginning a row", err);
     r->row_open = rc == 0;
     r->row_marked = false;
     return rc;

@@ -26,6 +26,7 @@ typedef struct pg_repo {
     size_t queued;              /* inserts sent since the last sync */
     int depth;                  /* batches open */
     int outer;                  /* depth of the batch that began the transaction, or 0 */
+    const char *begin_due;      /* BEGIN or the batch's SAVEPOINT, sent with the next statement */
     bool row_open;              /* a row's savepoint is open */
     bool release_due;           /* a committed row's savepoint awaits release */
     bool row_marked;            /* the open row was marked processed */
@@ -52,6 +53,14 @@ int pg_schema_ensure(PGconn *conn, const char *table, bool outbox, unsigned flag
 
 /* Within a pipeline: reads results back once enough inserts are queued. */
 int pg_pipeline_step(pg_repo *r, msgbus_error *err);
+
+/* Runs the text statement before (or NULL), prepared statement s and the
+ * text statement after (or NULL) in one round trip.  A failure skips the
+ * statements after it; the first error is returned.  *out (may be NULL)
+ * gets s's result on success: the caller PQclears it. */
+int pg_run_pipelined(pg_repo *r, const char *before, enum pg_stmt s, int n,
+                     const char *const *params, const char *after, const char *what,
+                     PGresult **out, msgbus_error *err);
 
 /* The pg_repo behind repo, or NULL if repo is not a PostgreSQL one. */
 pg_repo *pg_repo_of(const msgbus_outbox_repo *repo);

@@ -1,5 +1,6 @@
 /* pipeline.c - registering many rows in one round trip (libpq pipeline
- * mode), and LISTEN/NOTIFY wake-ups for relays. */
+ * mode), a relay's statements sent together, and LISTEN/NOTIFY wake-ups
+ * for relays. */
 #include "pg_internal.h"
 
 #include <errno.h>
@@ -16,21 +17,25 @@ static int not_pg(msgbus_error *err)
     return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "not a PostgreSQL outbox repository");
 }
 
-/* Sends a sync and reads every result up to it; returns the first error. */
-static int sync_and_drain(pg_repo *r, msgbus_error *err)
+/* Sends a sync and reads every result up to it; returns the first error.
+ * The result of the query numbered keep (0 for the first since the last
+ * sync; -1 for none) goes to *kept when it succeeded. */
+static int sync_and_drain(pg_repo *r, const char *what, int keep, PGresult **kept,
+                          msgbus_error *err)
 {
-    int rc = 0;
+    int rc = 0, query = 0;
     if (!PQpipelineSync(r->conn))
-        return pg_fail(r->conn, NULL, r->table, "syncing the pipeline", err);
+        return pg_fail(r->conn, NULL, r->table, what, err);
     for (;;) {
         PGresult *res = PQgetResult(r->conn);
         if (!res) {
             /* Between the results of two queries. */
             if (PQstatus(r->conn) != CONNECTION_OK) {
                 if (rc == 0)
-                    rc = pg_fail(r->conn, NULL, r->table, "registering rows", err);
+                    rc = pg_fail(r->conn, NULL, r->table, what, err);
                 break;
             }
+            query++;
             continue;
         }
         ExecStatusType st = PQresultStatus(res);
@@ -39,10 +44,41 @@ static int sync_and_drain(pg_repo *r, msgbus_error *err)
             break;
         }
         if (st == PGRES_FATAL_ERROR && rc == 0)
-            rc = pg_fail(r->conn, res, r->table, "registering rows", err);
-        PQclear(res);
+            rc = pg_fail(r->conn, res, r->table, what, err);
+        if (query == keep && kept && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)) {
+            PQclear(*kept);
+            *kept = res;
+        } else {
+            PQclear(res);
+        }
     }
     r->queued = 0;
+    return rc;
+}
+
+int pg_run_pipelined(pg_repo *r, const char *before, enum pg_stmt s, int n,
+                     const char *const *params, const char *after, const char *what,
+                     PGresult **out, msgbus_error *err)
+{
+    PGconn *c = r->conn;
+    if (!PQenterPipelineMode(c))
+        return pg_fail(c, NULL, r->table, what, err);
+    /* A failed send means a broken connection: the drain reports it. */
+    if (before)
+        PQsendQueryParams(c, before, 0, NULL, NULL, NULL, NULL, 0);
+    PQsendQueryPrepared(c, r->names[s], n, params, NULL, NULL, 0);
+    if (after)
+        PQsendQueryParams(c, after, 0, NULL, NULL, NULL, NULL, 0);
+    PGresult *kept = NULL;
+    int rc = sync_and_drain(r, what, before ? 1 : 0, &kept, err);
+    if (!PQexitPipelineMode(c) && rc == 0)
+        rc = pg_fail(c, NULL, r->table, what, err);
+    if (rc == 0 && !kept)
+        rc = pg_fail(c, NULL, r->table, what, err);
+    if (rc == 0 && out)
+        *out = kept;
+    else
+        PQclear(kept);
     return rc;
 }
 
@@ -62,7 +98,7 @@ int msgbus_pg_outbox_pipeline_begin(msgbus_outbox_repo *repo, msgbus_error *err)
 
 int pg_pipeline_step(pg_repo *r, msgbus_error *err)
 {
-    return r->queued >= PIPELINE_CHUNK ? sync_and_drain(r, err) : 0;
+    return r->queued >= PIPELINE_CHUNK ? sync_and_drain(r, "registering rows", -1, NULL, err) : 0;
 }
 
 int msgbus_pg_outbox_pipeline_end(msgbus_outbox_repo *repo, msgbus_error *err)
@@ -72,7 +108,7 @@ int msgbus_pg_outbox_pipeline_end(msgbus_outbox_repo *repo, msgbus_error *err)
         return not_pg(err);
     if (!r->pipeline)
         return msgbus_error_set(err, MSGBUS_ESTATE, NULL, "table %s: no pipeline open", r->table);
-    int rc = sync_and_drain(r, err);
+    int rc = sync_and_drain(r, "registering rows", -1, NULL, err);
     if (!PQexitPipelineMode(r->conn) && rc == 0)
         rc = pg_fail(r->conn, NULL, r->table, "leaving pipeline mode", err);
     r->pipeline = false;

@@ -68,6 +68,9 @@ static void outbox_ddl(char *sql, size_t size, const char *t)
              " dead_at bigint);"
              "CREATE INDEX IF NOT EXISTS \"%s_pending\" ON \"%s\" (available_at, id)"
              " WHERE processed_at IS NULL AND dead_at IS NULL;"
+             /* Reclaiming runs every batch: it must not scan the backlog. */
+             "CREATE INDEX IF NOT EXISTS \"%s_leased\" ON \"%s\" (locked_until)"
+             " WHERE locked_until IS NOT NULL AND processed_at IS NULL AND dead_at IS NULL;"
              "CREATE INDEX IF NOT EXISTS \"%s_processed\" ON \"%s\" (processed_at)"
              " WHERE processed_at IS NOT NULL;"
              "CREATE INDEX IF NOT EXISTS \"%s_dead\" ON \"%s\" (dead_at)"
@@ -76,7 +79,7 @@ static void outbox_ddl(char *sql, size_t size, const char *t)
              " $f$BEGIN PERFORM pg_notify('%s', ''); RETURN NULL; END$f$;"
              "CREATE OR REPLACE TRIGGER \"%s_notify\" AFTER INSERT ON \"%s\""
              " FOR EACH STATEMENT EXECUTE FUNCTION \"%s_notify\"();",
-             t, t, t, t, t, t, t, t, t, t, t, t);
+             t, t, t, t, t, t, t, t, t, t, t, t, t, t);
 }
 
 static void inbox_ddl(char *sql, size_t size, const char *t)

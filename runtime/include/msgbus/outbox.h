@@ -190,6 +190,13 @@ typedef struct msgbus_outbox_options {
     int64_t now;                    /* 0: the clock; otherwise this time (tests) */
     const msgbus_outbox_handler *handlers;  /* borrowed; see below */
     size_t n_handlers;
+    /* With atomic: the handlers may write through the repository's
+     * connection (default true), so each row gets a savepoint of its own
+     * and a failing row's writes are undone.  false promises they never do
+     * (they publish, call out or write elsewhere): rows then share the
+     * batch's unit of work, which saves PostgreSQL a round trip per row.
+     * Breaking the promise commits a failing row's writes. */
+    bool handlers_write;
 } msgbus_outbox_options;
 
 void msgbus_outbox_options_init(msgbus_outbox_options *opts);
