@@ -86,6 +86,10 @@ static int record_seen(msgbus_bus *bus, const msgbus_outbox_row *row, void *ud,
     sqlite3_bind_text(r->record, 1, row->id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(r->record);
     sqlite3_reset(r->record);
+    /* Some work per row, so the relay drains at most about 10,000 rows a
+     * second whatever the build: an optimized relay would otherwise empty
+     * the outbox in fewer than KILLS runs. */
+    usleep(100);
     if (r->ready_fd >= 0) {
         ssize_t w = write(r->ready_fd, "r", 1);
         (void)w;
