@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <msgbus/types.h>
+#include <msgbus/value.h>
 
 /* --- base64 (RFC 4648, standard alphabet, padding required) --- */
 
@@ -24,7 +25,7 @@ int mb_base64_decode(const char *text, size_t n, msgbus_bytes *out);
 
 /* --- timestamps (RFC 3339) --- */
 
-#define MB_TIMESTAMP_TEXT 32
+#define MB_TIMESTAMP_TEXT MSGBUS_TIMESTAMP_TEXT_SIZE
 /* Writes "YYYY-MM-DDTHH:MM:SS[.fff|.ffffff|.fffffffff]Z" and a NUL: the
  * fraction appears only when nanos != 0, with 3, 6 or 9 digits.  Returns
  * the length, or -1 if the year is outside 0001..9999 or nanos is out of
@@ -37,7 +38,7 @@ int mb_timestamp_parse(const char *text, size_t n, msgbus_timestamp *ts);
 
 /* --- UUIDs --- */
 
-#define MB_UUID_TEXT 37
+#define MB_UUID_TEXT MSGBUS_UUID_TEXT_SIZE
 /* Lowercase canonical 8-4-4-4-12 form and a NUL. */
 void mb_uuid_format(const msgbus_uuid *u, char out[MB_UUID_TEXT]);
 /* Canonical 36-character form, either case.  Returns 0 or -1. */

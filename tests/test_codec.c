@@ -902,6 +902,30 @@ START_TEST(errors_and_strerror)
 }
 END_TEST
 
+/* The public text forms of timestamps and UUIDs. */
+START_TEST(timestamp_and_uuid_text)
+{
+    char text[MSGBUS_TIMESTAMP_TEXT_SIZE];
+    char id[MSGBUS_UUID_TEXT_SIZE];
+    msgbus_timestamp ts = { 0, 0 };
+    msgbus_uuid u;
+
+    ck_assert_int_eq(msgbus_timestamp_from_text("2024-02-29T23:30:00.5-01:00", 27, &ts), 0);
+    ck_assert_int_eq(msgbus_timestamp_to_text(&ts, text), 24);
+    ck_assert_str_eq(text, "2024-03-01T00:30:00.500Z");
+    ck_assert_int_eq(msgbus_timestamp_from_text("2023-02-29T00:00:00Z", 20, &ts), MSGBUS_EINVAL);
+    ck_assert_int_eq(msgbus_timestamp_from_text("2024-01-01T00:00:60Z", 20, &ts), MSGBUS_EINVAL);
+    ts.nanos = 1000000000;
+    ck_assert_int_eq(msgbus_timestamp_to_text(&ts, text), MSGBUS_EINVAL);
+
+    ck_assert_int_eq(msgbus_uuid_from_text("0190C8A4-7E1B-7C3D-9F2A-1B2C3D4E5F60", 36, &u), 0);
+    msgbus_uuid_to_text(&u, id);
+    ck_assert_str_eq(id, "0190c8a4-7e1b-7c3d-9f2a-1b2c3d4e5f60");
+    ck_assert_int_eq(msgbus_uuid_from_text("0190c8a4-7e1b-7c3d-9f2a-1b2c3d4e5f6", 35, &u),
+                     MSGBUS_EINVAL);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
@@ -931,6 +955,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, copy_equal_clear);
     tcase_add_test(tc, module_find_type);
     tcase_add_test(tc, errors_and_strerror);
+    tcase_add_test(tc, timestamp_and_uuid_text);
     suite_add_tcase(s, tc);
     return s;
 }

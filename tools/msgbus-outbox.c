@@ -57,36 +57,20 @@ static const char *format_time(int64_t ms, char *buf, size_t size)
     return buf;
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* A duration back from now ("30d", "12h", "90m", "45s", "500ms", "2w") or
- * an RFC 3339 time in UTC ("2024-05-01", "2024-05-01T12:00:00Z"). */
+ * an RFC 3339 time ("2024-05-01", "2024-05-01T12:00:00Z"). */
 static int parse_before(const char *text, int64_t now, int64_t *out)
 {
-    int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
-    if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3) {
-        const char *rest = text + used;
-        if (*rest == 'T' || *rest == ' ') {
-            if (sscanf(rest + 1, "%2d:%2d:%2d%n", &h, &mi, &s, &used) != 3)
-                return -1;
-            rest += 1 + used;
-            if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00:00") != 0)
-                return -1;
-        } else if (*rest) {
-            return -1;
-        }
-        if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-            return -1;
-        *out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)s * 1000;
+    char stamp[MSGBUS_TIMESTAMP_TEXT_SIZE + 16];
+    msgbus_timestamp ts;
+    size_t len = strlen(text);
+    /* A date alone is its midnight, UTC. */
+    if (len == 10 && text[4] == '-' && text[7] == '-')
+        len = (size_t)snprintf(stamp, sizeof stamp, "%sT00:00:00Z", text);
+    else
+        len = (size_t)snprintf(stamp, sizeof stamp, "%s", text);
+    if (len < sizeof stamp && msgbus_timestamp_from_text(stamp, len, &ts) == 0) {
+        *out = ts.seconds * 1000 + ts.nanos / 1000000;
         return 0;
     }
     char *end;

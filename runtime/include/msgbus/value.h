@@ -94,6 +94,26 @@ int msgbus_value_decode(const msgbus_type *type, const char *text, size_t len, v
  * modules it imports; NULL if unknown. */
 const msgbus_type *msgbus_module_find_type(const msgbus_module *module, const char *name);
 
+/* Text forms of timestamps and UUIDs, as in JSON. */
+#define MSGBUS_TIMESTAMP_TEXT_SIZE 32   /* "YYYY-MM-DDTHH:MM:SS.fffffffffZ" + NUL */
+#define MSGBUS_UUID_TEXT_SIZE 37        /* 36 characters + NUL */
+
+/* Writes RFC 3339 in UTC ("2024-05-01T12:00:00Z", with 3, 6 or 9 fraction
+ * digits when nanos != 0) and a NUL into out.  Returns the length, or
+ * MSGBUS_EINVAL for a year outside 1..9999 or nanos out of range. */
+int msgbus_timestamp_to_text(const msgbus_timestamp *ts, char out[MSGBUS_TIMESTAMP_TEXT_SIZE]);
+
+/* Parses RFC 3339 (offsets converted to UTC; a leap second is refused).
+ * text need not be NUL-terminated.  Returns 0 or MSGBUS_EINVAL. */
+int msgbus_timestamp_from_text(const char *text, size_t len, msgbus_timestamp *out);
+
+/* Writes the lowercase canonical form and a NUL into out. */
+void msgbus_uuid_to_text(const msgbus_uuid *u, char out[MSGBUS_UUID_TEXT_SIZE]);
+
+/* Parses the canonical 8-4-4-4-12 form, either case.  Returns 0 or
+ * MSGBUS_EINVAL. */
+int msgbus_uuid_from_text(const char *text, size_t len, msgbus_uuid *out);
+
 /* Text for a MSGBUS_* code; never NULL. */
 const char *msgbus_strerror(int code);
 
