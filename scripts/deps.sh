@@ -5,7 +5,7 @@ set -eu
 packages="
   build-essential autoconf automake libtool pkg-config
   flex bison libjansson-dev check
-  clang g++ valgrind mandoc cmake
+  clang g++ valgrind mandoc cmake python3
   libsqlite3-dev sqlite3 libuv1-dev
   postgresql libpq-dev nats-server libnats-dev
 "
