@@ -2,7 +2,6 @@
  * two schema names that become one C name (or a reserved one) are an
  * error in the schema rather than in the C compiler.  The names follow
  * names.c and what emit_*.c writes. */
-#include <ctype.h>
 #include <stdlib.h>
 
 #include "names.h"
