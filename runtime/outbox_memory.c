@@ -195,6 +195,18 @@ static int mem_dead_letter(void *self, const char *id, const char *error, int64_
     return rc;
 }
 
+static int mem_release(void *self, const char *id, msgbus_error *err)
+{
+    msgbus_outbox_row *r = find(self, id);
+    if (!r)
+        return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "outbox: no row %s", id);
+    if (is_pending(r)) {
+        set_text(&r->locked_by, NULL);
+        r->locked_until = 0;
+    }
+    return 0;
+}
+
 static int mem_reclaim(void *self, int64_t now, size_t *n, msgbus_error *err)
 {
     memory_repo *m = self;
@@ -311,6 +323,7 @@ static const msgbus_outbox_repo_ops memory_ops = {
     .retry = mem_retry,
     .purge = mem_purge,
     .free = mem_free,
+    .release = mem_release,
 };
 
 msgbus_outbox_repo *msgbus_outbox_memory_new(void)

@@ -55,18 +55,19 @@ static uint64_t jitter_bits(const msgbus_outbox_row *row, int64_t now)
 }
 
 /* Runs the handlers on one row, in order, up to the first failure; fills
- * why (the row's new last_error) on failure. */
+ * why (the row's new last_error) on failure, and herr with the handler's
+ * own error. */
 static int run_handlers(msgbus_bus *bus, const msgbus_outbox_options *opts,
-                        const msgbus_outbox_row *row, char *why, size_t why_size)
+                        const msgbus_outbox_row *row, char *why, size_t why_size,
+                        msgbus_error *herr)
 {
     for (size_t i = 0; i < opts->n_handlers; i++) {
         const msgbus_outbox_handler *h = &opts->handlers[i];
-        msgbus_error herr;
-        msgbus_error_clear(&herr);
-        int status = h->fn(bus, row, h->userdata, &herr);
+        msgbus_error_clear(herr);
+        int status = h->fn(bus, row, h->userdata, herr);
         if (status != 0) {
             snprintf(why, why_size, "%s: %s", h->name ? h->name : "handler",
-                     herr.text[0] ? herr.text : msgbus_strerror(status));
+                     herr->text[0] ? herr->text : msgbus_strerror(status));
             return status;
         }
     }
@@ -90,18 +91,21 @@ static int record_failure(msgbus_outbox_repo *repo, const msgbus_outbox_options 
 }
 
 /* Handles one claimed row, inside its own unit of work when atomic (the
- * caller passes false when the handlers do not write). */
+ * caller passes false when the handlers do not write).  A handler's
+ * MSGBUS_EUNAVAILABLE leaves the row untouched and is returned with its
+ * text in err and *transport set, for the caller to release the rows. */
 static int process_row(msgbus_bus *bus, msgbus_outbox_repo *repo,
                        const msgbus_outbox_options *opts, bool atomic,
                        const msgbus_outbox_row *row, msgbus_outbox_stats *stats,
-                       msgbus_error *err)
+                       bool *transport, msgbus_error *err)
 {
     const msgbus_outbox_repo_ops *ops = repo->ops;
     char why[2 * MSGBUS_ERROR_TEXT_LENGTH + 64];
+    msgbus_error herr;
     int rc;
     if (atomic && (rc = ops->begin_row(repo->self, err)) < 0)
         return rc;
-    int status = run_handlers(bus, opts, row, why, sizeof why);
+    int status = run_handlers(bus, opts, row, why, sizeof why, &herr);
     if (status == 0) {
         rc = ops->mark_processed(repo->self, row->id, clock_of(opts), err);
         if (atomic) {
@@ -116,7 +120,27 @@ static int process_row(msgbus_bus *bus, msgbus_outbox_repo *repo,
     /* The handlers' own writes go; the failure is recorded in the batch. */
     if (atomic && (rc = ops->end_row(repo->self, false, err)) < 0)
         return rc;
+    if (status == MSGBUS_EUNAVAILABLE) {
+        *transport = true;
+        return msgbus_error_set(err, status, NULL, "row %s: %s", row->id, why);
+    }
     return record_failure(repo, opts, row, why, stats, err);
+}
+
+/* After a transport failure: gives rows back without counting an attempt
+ * (a repository without release leaves them to their lease). */
+static int release_rows(msgbus_outbox_repo *repo, const msgbus_outbox_row *rows, size_t n,
+                        msgbus_outbox_stats *stats, msgbus_error *err)
+{
+    if (!repo->ops->release)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = repo->ops->release(repo->self, rows[i].id, err);
+        if (rc < 0)
+            return rc;
+        stats->released++;
+    }
+    return 0;
 }
 
 int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
@@ -155,8 +179,21 @@ int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
     stats->claimed = n;
     /* Rows need units of their own only to undo a failing row's writes. */
     bool row_units = atomic && opts->handlers_write;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = process_row(bus, repo, opts, row_units, &rows[i], stats, err);
+    bool transport = false;
+    size_t i = 0;
+    for (; i < n && rc == 0; i++)
+        rc = process_row(bus, repo, opts, row_units, &rows[i], stats, &transport, err);
+    if (transport) {
+        /* The rows done so far stay done; the others go back untouched. */
+        msgbus_error rerr;
+        int released = release_rows(repo, rows + i - 1, n - (i - 1), stats, &rerr);
+        int end = atomic ? ops->end_batch(repo->self, released == 0, released == 0 ? &rerr : NULL)
+                         : 0;
+        if (released < 0 || end < 0)
+            rc = msgbus_error_set(err, released < 0 ? released : end, NULL, "%s", rerr.text);
+        msgbus_outbox_rows_free(rows, n);
+        return rc;
+    }
     if (atomic) {
         /* On a repository error nothing of the batch stays. */
         int end = ops->end_batch(repo->self, rc == 0, rc == 0 ? err : NULL);

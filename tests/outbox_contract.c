@@ -234,7 +234,7 @@ START_TEST(poison_message_is_dead_lettered_without_holding_up_others)
     o.max_attempts = 3;
     o.batch_size = 4;
     ck_assert_int_eq(msgbus_set_outbox_handlers(&o, dispatch, 1, NULL), 0);
-    msgbus_outbox_stats st, total = { 0, 0, 0, 0, 0 };
+    msgbus_outbox_stats st, total = { 0 };
     for (int round = 0; round < 50; round++) {
         ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, &st, NULL), 0);
         total.processed += st.processed;
@@ -375,6 +375,68 @@ START_TEST(unknown_type_and_bad_payload_fail_the_row)
 }
 END_TEST
 
+/* Fails with MSGBUS_EUNAVAILABLE from the third row a relay step sees. */
+static int down_after_two(msgbus_bus *b, const msgbus_outbox_row *row, void *ud, msgbus_error *err)
+{
+    (void)b; (void)row;
+    int *calls = ud;
+    if (++*calls > 2)
+        return msgbus_error_set(err, MSGBUS_EUNAVAILABLE, NULL, "connection refused");
+    return 0;
+}
+
+START_TEST(transport_failure_is_not_a_message_failure)
+{
+    char ids[5][MSGBUS_OUTBOX_ID_SIZE];
+    for (int i = 0; i < 5; i++) {
+        ids[i][0] = '\0';
+        register_ship(i + 1, "ok", ids[i]);
+    }
+    int calls = 0;
+    const msgbus_outbox_handler h[] = { { "broker", down_after_two, &calls } };
+    int64_t now = msgbus_outbox_now() + 10;
+    msgbus_outbox_options o = options(now);
+    o.max_attempts = 1;         /* one counted failure would dead-letter */
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&o, h, 1, NULL), 0);
+    msgbus_outbox_stats st;
+    msgbus_error err;
+    /* Several outages in a row: none consumes an attempt. */
+    for (int round = 0; round < 3; round++) {
+        calls = 2;              /* the server is down from the first row on */
+        ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, &st, &err), MSGBUS_EUNAVAILABLE);
+        ck_assert_msg(strstr(err.text, "connection refused") != NULL, "%s", err.text);
+        ck_assert_uint_eq(st.claimed, 5);
+        ck_assert_uint_eq(st.processed, 0);
+        ck_assert_uint_eq(st.failed + st.dead_lettered, 0);
+    }
+    /* Up for two rows, then down again: those two stay done. */
+    calls = 0;
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, &st, &err), MSGBUS_EUNAVAILABLE);
+    ck_assert_uint_eq(st.processed, 2);
+    ck_assert_uint_eq(st.failed + st.dead_lettered, 0);
+    msgbus_outbox_counts c;
+    ck_assert_int_eq(msgbus_outbox_counts_get(repo, &c, NULL), 0);
+    ck_assert_uint_eq(c.processed, 2);
+    ck_assert_uint_eq(c.pending, 3);
+    ck_assert_uint_eq(c.failed, 0);
+    ck_assert_uint_eq(c.dead, 0);
+    for (int i = 2; i < 5; i++) {
+        msgbus_outbox_row row;
+        ck_assert_int_eq(msgbus_outbox_get(repo, ids[i], &row, NULL), 0);
+        ck_assert_int_eq(row.attempts, 0);
+        ck_assert_ptr_null(row.last_error);
+        ck_assert_int_eq(row.processed_at, 0);
+        ck_assert_int_eq(row.dead_at, 0);
+        msgbus_outbox_row_clear(&row);
+    }
+    /* Released, not left to their lease: claimable at once when back. */
+    calls = -100;
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, &st, &err), 0);
+    ck_assert_uint_eq(st.claimed, 3);
+    ck_assert_uint_eq(st.processed, 3);
+}
+END_TEST
+
 TCase *outbox_contract_tcase(void)
 {
     TCase *tc = tcase_create("contract");
@@ -387,5 +449,6 @@ TCase *outbox_contract_tcase(void)
     tcase_add_test(tc, leases_keep_other_relays_away_until_they_expire);
     tcase_add_test(tc, purge_removes_old_processed_rows_in_batches);
     tcase_add_test(tc, unknown_type_and_bad_payload_fail_the_row);
+    tcase_add_test(tc, transport_failure_is_not_a_message_failure);
     return tc;
 }

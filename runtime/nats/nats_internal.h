@@ -5,7 +5,13 @@
 #include <msgbus/nats.h>
 #include <msgbus/value.h>
 
-/* Reports a NATS status (and a JetStream error code, or 0) as MSGBUS_EIO. */
+/* True if the status (and JetStream error code, or 0) says the server or
+ * the connection is unavailable (lost, closed, timed out, cluster without
+ * a leader), as opposed to a refusal of the request. */
+bool nats_transport_failure(natsStatus s, jsErrCode jerr);
+
+/* Reports a NATS status (and a JetStream error code, or 0) as
+ * MSGBUS_EUNAVAILABLE for a transport failure, else MSGBUS_EIO. */
 int nats_fail(natsStatus s, jsErrCode jerr, const char *what, msgbus_error *err);
 
 /* A malloc'd copy of s, or NULL for NULL or when out of memory. */

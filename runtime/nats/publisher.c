@@ -17,6 +17,7 @@
 typedef struct ack {
     char id[MSGBUS_OUTBOX_ID_SIZE];
     bool ok;
+    bool transport;             /* failed for want of the server, not the message */
     char error[120];
 } ack;
 
@@ -46,6 +47,8 @@ struct msgbus_nats_publisher {
     claimed *held;                  /* rows published and marked, awaiting their PubAck */
     size_t n_held;
     size_t ack_failed, ack_dead;    /* of the running relay step */
+    size_t ack_released;            /* rows given back for want of a PubAck */
+    char unavailable[MSGBUS_ERROR_TEXT_LENGTH];  /* why, or "" */
     bool rows_write;                /* the caller's handlers may write: keep row units */
 };
 
@@ -79,6 +82,7 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
             ack *a = &pub->acks[pub->n_acks++];
             snprintf(a->id, sizeof a->id, "%s", id);
             a->ok = pa != NULL;
+            a->transport = !pa && (!pae || nats_transport_failure(pae->Err, pae->ErrCode));
             snprintf(a->error, sizeof a->error, "%s",
                      pa ? "" : pae && pae->ErrText ? pae->ErrText
                         : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
@@ -95,7 +99,8 @@ static void wait_for_acks(msgbus_nats_publisher *pub)
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MaxWait = pub->ack_timeout_ms;
-    if (js_PublishAsyncComplete(pub->js, &po) == NATS_TIMEOUT) {
+    /* Timed out, or the connection is closed: nothing more will come. */
+    if (js_PublishAsyncComplete(pub->js, &po) != NATS_OK) {
         natsMsgList pending = { 0 };
         if (js_PublishAsyncGetPendingList(&pending, pub->js) == NATS_OK)
             natsMsgList_Destroy(&pending);
@@ -164,7 +169,8 @@ static int publish_row(msgbus_bus *bus, const msgbus_outbox_row *row, void *user
     size_t hint = 0;
     const ack *a = find_ack(pub, row->id, &hint);
     int rc = a && a->ok ? 0
-           : msgbus_error_set(err, MSGBUS_EIO, NULL, "no PubAck: %s", a ? a->error : "timed out");
+           : msgbus_error_set(err, !a || a->transport ? MSGBUS_EUNAVAILABLE : MSGBUS_EIO, NULL,
+                              "no PubAck: %s", a ? a->error : "timed out");
     pthread_mutex_unlock(&pub->lock);
     forget_acks(pub);
     return rc;
@@ -234,6 +240,12 @@ static int w_dead_letter(void *self, const char *id, const char *error, int64_t 
     return pub->inner->ops->dead_letter(pub->inner->self, id, error, now, err);
 }
 
+static int w_release(void *self, const char *id, msgbus_error *err)
+{
+    msgbus_nats_publisher *pub = self;
+    return pub->inner->ops->release ? pub->inner->ops->release(pub->inner->self, id, err) : 0;
+}
+
 static int w_reclaim(void *self, int64_t now, size_t *n, msgbus_error *err)
 {
     msgbus_nats_publisher *pub = self;
@@ -282,7 +294,12 @@ static int w_begin_batch(void *self, msgbus_error *err)
     return rc;
 }
 
-/* Marks the held rows by their PubAcks, inside the batch. */
+/* Marks the held rows by their PubAcks, inside the batch.  A row whose
+ * PubAck never came, or failed for want of the server, is a transport
+ * failure: it is given back with its attempts unchanged (the broker may
+ * hold it: its republication has the same Nats-Msg-Id), and the relay
+ * step then returns MSGBUS_EUNAVAILABLE.  Only the broker's refusal of
+ * that message counts as a failed attempt. */
 static int settle(msgbus_nats_publisher *pub, msgbus_error *err)
 {
     const msgbus_outbox_repo_ops *ops = pub->inner->ops;
@@ -296,6 +313,16 @@ static int settle(msgbus_nats_publisher *pub, msgbus_error *err)
         const ack *a = find_ack(pub, row->id, &hint);
         if (a && a->ok) {
             rc = ops->mark_processed(pub->inner->self, row->id, now, err);
+            continue;
+        }
+        if (!a || a->transport) {
+            if (!pub->unavailable[0])
+                snprintf(pub->unavailable, sizeof pub->unavailable,
+                         "nats.publish: row %s: no PubAck within %lld ms: %.80s", row->id,
+                         (long long)pub->ack_timeout_ms, a ? a->error : "timed out");
+            pub->ack_released++;
+            if (ops->release)
+                rc = ops->release(pub->inner->self, row->id, err);
             continue;
         }
         char why[200];
@@ -355,7 +382,7 @@ static const msgbus_outbox_repo_ops wrapped_ops = {
     .mark_failed = w_mark_failed, .dead_letter = w_dead_letter, .reclaim = w_reclaim,
     .counts = w_counts, .list = w_list, .get = w_get, .retry = w_retry, .purge = w_purge,
     .begin_batch = w_begin_batch, .end_batch = w_end_batch, .begin_row = w_begin_row,
-    .end_row = w_end_row, .free = w_free,
+    .end_row = w_end_row, .free = w_free, .release = w_release,
 };
 
 /* Without transaction hooks there are no batches: forward none. */
@@ -363,7 +390,7 @@ static const msgbus_outbox_repo_ops plain_ops = {
     .insert = w_insert, .claim = w_claim, .mark_processed = w_mark_processed,
     .mark_failed = w_mark_failed, .dead_letter = w_dead_letter, .reclaim = w_reclaim,
     .counts = w_counts, .list = w_list, .get = w_get, .retry = w_retry, .purge = w_purge,
-    .free = w_free,
+    .free = w_free, .release = w_release,
 };
 
 /* ---- the publisher --------------------------------------------------------- */
@@ -459,12 +486,17 @@ int msgbus_nats_relay(msgbus_bus *bus, msgbus_nats_publisher *pub,
     pub->bus = bus;
     pub->opts = &o;
     pub->rows_write = o.n_handlers > 1;
-    pub->ack_failed = pub->ack_dead = 0;
+    pub->ack_failed = pub->ack_dead = pub->ack_released = 0;
+    pub->unavailable[0] = '\0';
     int rc = msgbus_process_outbox(bus, pub->wrapped, &o, stats, err);
-    size_t lost = pub->ack_failed + pub->ack_dead;
+    size_t lost = pub->ack_failed + pub->ack_dead + pub->ack_released;
     stats->processed -= lost <= stats->processed ? lost : stats->processed;
     stats->failed += pub->ack_failed;
     stats->dead_lettered += pub->ack_dead;
+    stats->released += pub->ack_released;
+    /* The marks of the acked rows are committed; say the server is gone. */
+    if (rc == 0 && pub->unavailable[0])
+        rc = msgbus_error_set(err, MSGBUS_EUNAVAILABLE, NULL, "%s", pub->unavailable);
     pub->opts = NULL;
     pub->bus = NULL;
     return rc;

@@ -15,13 +15,30 @@ char *nats_strdup(const char *s)
     return p;
 }
 
+bool nats_transport_failure(natsStatus s, jsErrCode jerr)
+{
+    if (jerr)
+        return jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr;
+    /* No responders: no stream takes the subject, a fault of the message's
+     * routing that no reconnection mends, so it is not listed here. */
+    switch (s) {
+    case NATS_IO_ERROR: case NATS_CONNECTION_CLOSED: case NATS_NO_SERVER:
+    case NATS_STALE_CONNECTION: case NATS_CONNECTION_DISCONNECTED: case NATS_TIMEOUT:
+    case NATS_NOT_YET_CONNECTED:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int nats_fail(natsStatus s, jsErrCode jerr, const char *what, msgbus_error *err)
 {
     const char *last = nats_GetLastError(NULL);
+    int code = nats_transport_failure(s, jerr) ? MSGBUS_EUNAVAILABLE : MSGBUS_EIO;
     if (jerr)
-        return msgbus_error_set(err, MSGBUS_EIO, NULL, "nats: %s: %s (JetStream error %d)", what,
+        return msgbus_error_set(err, code, NULL, "nats: %s: %s (JetStream error %d)", what,
                                 last && *last ? last : natsStatus_GetText(s), (int)jerr);
-    return msgbus_error_set(err, MSGBUS_EIO, NULL, "nats: %s: %s", what,
+    return msgbus_error_set(err, code, NULL, "nats: %s: %s", what,
                             last && *last ? last : natsStatus_GetText(s));
 }
 

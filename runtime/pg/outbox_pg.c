@@ -64,6 +64,8 @@ static const char *const stmt_sql[PG_STMT_COUNT] = {
                      " WHERE id = $1 AND processed_at IS NULL",
     [PG_RETRY_DEAD] = "UPDATE {T} SET attempts = 0, available_at = $1, dead_at = NULL,"
                       " locked_by = NULL, locked_until = NULL WHERE dead_at IS NOT NULL",
+    [PG_RELEASE] = "UPDATE {T} SET locked_by = NULL, locked_until = NULL WHERE id = $1 AND "
+                   PENDING,
     [PG_PURGE] = "DELETE FROM {T} WHERE id IN (SELECT id FROM {T} WHERE processed_at IS NOT NULL"
                  " AND processed_at < $1 ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
 };
@@ -322,6 +324,12 @@ static int pg_dead_letter(void *self, const char *id, const char *error, int64_t
     return fail_row(self, PG_DEAD, id, error, now, err);
 }
 
+static int pg_release(void *self, const char *id, msgbus_error *err)
+{
+    const char *params[1] = { id };
+    return run(self, PG_RELEASE, 1, params, "releasing a row", NULL, err);
+}
+
 static int pg_reclaim(void *self, int64_t now, size_t *n, msgbus_error *err)
 {
     pg_repo *r = self;
@@ -558,6 +566,7 @@ static const msgbus_outbox_repo_ops pg_ops = {
     .begin_row = pg_begin_row,
     .end_row = pg_end_row,
     .free = pg_free,
+    .release = pg_release,
 };
 
 /* Copies sql into out, replacing each {T} by the quoted table name. */
@@ -576,7 +585,7 @@ static void with_table(char *out, size_t size, const char *sql, const char *quot
     out[n] = '\0';
 }
 
-static int prepare_all(pg_repo *r, msgbus_error *err)
+int pg_prepare_all(pg_repo *r, msgbus_error *err)
 {
     char quoted[MSGBUS_PG_TABLE_MAX + 3];
     snprintf(quoted, sizeof quoted, "\"%s\"", r->table);
@@ -616,7 +625,7 @@ int msgbus_pg_outbox_new(PGconn *conn, const char *table, unsigned flags,
     strcpy(r->table, table);
     int rc = pg_schema_ensure(conn, table, true, flags, err);
     if (rc == 0)
-        rc = prepare_all(r, err);
+        rc = pg_prepare_all(r, err);
     if (rc < 0) {
         pg_free(r);
         return rc;

@@ -13,7 +13,7 @@
 enum pg_stmt {
     PG_INSERT, PG_CLAIM, PG_PROCESSED, PG_PROCESSED_MANY, PG_FAILED, PG_DEAD, PG_RECLAIM,
     PG_COUNTS, PG_LIST_PENDING, PG_LIST_FAILED, PG_LIST_DEAD, PG_LIST_PROCESSED, PG_GET,
-    PG_RETRY_ONE, PG_RETRY_DEAD, PG_PURGE,
+    PG_RETRY_ONE, PG_RETRY_DEAD, PG_PURGE, PG_RELEASE,
     PG_STMT_COUNT
 };
 
@@ -33,11 +33,14 @@ typedef struct pg_repo {
     char (*marks)[MSGBUS_OUTBOX_ID_SIZE];   /* processed rows of the batch, marked at its end */
     size_t n_marks, cap_marks;
     int64_t marks_at;           /* processed_at of those rows */
+    bool listening;             /* LISTENs on the table's channel (again after a reconnect) */
 } pg_repo;
 
 /* Reports the connection's last error (or res's, if not NULL) as
- * MSGBUS_EIO, or MSGBUS_EINVAL for an integrity violation (SQLSTATE class
- * 23, such as a duplicate id), naming the table and what was done. */
+ * MSGBUS_EIO, MSGBUS_EINVAL for an integrity violation (SQLSTATE class
+ * 23, such as a duplicate id), or MSGBUS_EUNAVAILABLE when the connection
+ * is lost or the server is shutting down or starting (the statement did
+ * not fail because of its data), naming the table and what was done. */
 int pg_fail(PGconn *conn, const PGresult *res, const char *table, const char *what,
             msgbus_error *err);
 
@@ -61,6 +64,9 @@ int pg_pipeline_step(pg_repo *r, msgbus_error *err);
 int pg_run_pipelined(pg_repo *r, const char *before, enum pg_stmt s, int n,
                      const char *const *params, const char *after, const char *what,
                      PGresult **out, msgbus_error *err);
+
+/* Prepares the repository's statements on its connection. */
+int pg_prepare_all(pg_repo *r, msgbus_error *err);
 
 /* The pg_repo behind repo, or NULL if repo is not a PostgreSQL one. */
 pg_repo *pg_repo_of(const msgbus_outbox_repo *repo);

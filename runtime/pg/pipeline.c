@@ -122,7 +122,10 @@ int msgbus_pg_outbox_listen(msgbus_outbox_repo *repo, msgbus_error *err)
         return not_pg(err);
     char sql[MSGBUS_PG_TABLE_MAX + 16];
     snprintf(sql, sizeof sql, "LISTEN \"%s\"", r->table);
-    return pg_exec(r->conn, r->table, sql, "listening", err);
+    int rc = pg_exec(r->conn, r->table, sql, "listening", err);
+    if (rc == 0)
+        r->listening = true;
+    return rc;
 }
 
 /* Consumes input and every notification queued; true if there was one. */
@@ -161,7 +164,9 @@ int msgbus_pg_outbox_wait(msgbus_outbox_repo *repo, int timeout_ms, msgbus_error
         if (p.fd < 0)
             return pg_fail(r->conn, NULL, r->table, "waiting for notifications", err);
         int n = poll(&p, 1, (int)left);
-        if (n < 0 && errno != EINTR)
+        if (n < 0 && errno == EINTR)
+            return 0;   /* a signal: let the caller look at why */
+        if (n < 0)
             return msgbus_error_set(err, MSGBUS_EIO, NULL, "table %s: poll failed", r->table);
         if (n > 0)
             got = take_notifies(r, err);

@@ -18,7 +18,12 @@ int pg_fail(PGconn *conn, const PGresult *res, const char *table, const char *wh
     size_t n = strlen(clean);
     while (n > 0 && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
         clean[--n] = '\0';
-    int code = state && strncmp(state, "23", 2) == 0 ? MSGBUS_EINVAL : MSGBUS_EIO;
+    /* Class 08: connection exception; 57P01..57P03: the server shuts down,
+     * crashed or is starting.  None is the statement's fault. */
+    bool lost = PQstatus(conn) != CONNECTION_OK ||
+                (state && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0));
+    int code = lost ? MSGBUS_EUNAVAILABLE
+             : state && strncmp(state, "23", 2) == 0 ? MSGBUS_EINVAL : MSGBUS_EIO;
     return msgbus_error_set(err, code, NULL, "table %s: %s: %s", table, what, clean);
 }
 

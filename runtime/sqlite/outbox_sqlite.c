@@ -14,7 +14,7 @@
 enum stmt_id {
     ST_INSERT, ST_CLAIM, ST_SELECT_READY, ST_PROCESSED, ST_FAILED, ST_DEAD, ST_RECLAIM, ST_COUNTS,
     ST_LIST_PENDING, ST_LIST_FAILED, ST_LIST_DEAD, ST_LIST_PROCESSED, ST_GET,
-    ST_RETRY_ONE, ST_RETRY_DEAD, ST_PURGE,
+    ST_RETRY_ONE, ST_RETRY_DEAD, ST_PURGE, ST_RELEASE,
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVE_BATCH, ST_RELEASE_BATCH, ST_UNDO_BATCH,
     ST_SAVE_ROW, ST_RELEASE_ROW, ST_UNDO_ROW,
     ST_COUNT
@@ -61,6 +61,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                       " WHERE dead_at IS NOT NULL AND ?1 IS NULL",
     [ST_PURGE] = "DELETE FROM %s WHERE id IN (SELECT id FROM %s WHERE processed_at IS NOT NULL"
                  " AND processed_at < ?1 ORDER BY processed_at LIMIT ?2)",
+    [ST_RELEASE] = "UPDATE %s SET locked_by = NULL, locked_until = NULL WHERE id = ?1 AND " PENDING,
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -267,6 +268,14 @@ static int sq_dead_letter(void *self, const char *id, const char *error, int64_t
     return fail_row(self, ST_DEAD, id, error, now, err);
 }
 
+static int sq_release(void *self, const char *id, msgbus_error *err)
+{
+    sqlite_repo *r = self;
+    sqlite3_stmt *st = r->st[ST_RELEASE];
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    return run(r, st, "releasing a row", err);
+}
+
 static int sq_reclaim(void *self, int64_t now, size_t *n, msgbus_error *err)
 {
     sqlite_repo *r = self;
@@ -432,6 +441,7 @@ static const msgbus_outbox_repo_ops sqlite_ops = {
     .begin_row = sq_begin_row,
     .end_row = sq_end_row,
     .free = sq_free,
+    .release = sq_release,
 };
 
 static int prepare_all(sqlite_repo *r, msgbus_error *err)

@@ -112,6 +112,10 @@ typedef struct msgbus_outbox_repo_ops {
     int (*end_row)(void *self, bool commit, msgbus_error *err);
     /* Frees self. */
     void (*free)(void *self);
+    /* Gives a claimed row back after a transport failure without counting
+     * an attempt: lease cleared; attempts, last_error and available_at
+     * unchanged.  May be NULL: such rows then wait for their lease to end. */
+    int (*release)(void *self, const char *id, msgbus_error *err);
 } msgbus_outbox_repo_ops;
 
 typedef struct msgbus_outbox_repo msgbus_outbox_repo;
@@ -155,7 +159,10 @@ int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char
 /* ---- processing -------------------------------------------------------- */
 
 /* An outbox handler: called with the claimed row (borrowed).  Returns 0 or
- * a negative code and fills err, whose text becomes the row's last_error. */
+ * a negative code and fills err, whose text becomes the row's last_error.
+ * MSGBUS_EUNAVAILABLE says the failure is the transport's (a broker or
+ * service that cannot be reached), not the message's: the row keeps its
+ * attempts and the batch stops (see msgbus_process_outbox). */
 typedef int (*msgbus_outbox_handler_fn)(msgbus_bus *bus, const msgbus_outbox_row *row,
                                         void *userdata, msgbus_error *err);
 
@@ -215,6 +222,7 @@ typedef struct msgbus_outbox_stats {
     size_t processed;
     size_t failed;                  /* failed and scheduled again */
     size_t dead_lettered;
+    size_t released;                /* given back unprocessed after a transport failure */
 } msgbus_outbox_stats;
 
 /* Claims one batch and runs the handlers on each row in order, stopping a
@@ -223,8 +231,14 @@ typedef struct msgbus_outbox_stats {
  * attempts and sets available_at = now + backoff (exponential, capped, with
  * jitter); the max_attempts-th failure dead-letters the row.  One failing
  * row never holds up the others.  opts NULL means the defaults; stats may
- * be NULL.  Returns 0 (even when handlers failed: see stats) or the
- * repository's error. */
+ * be NULL.  A transport failure is not a message failure: when a handler
+ * returns MSGBUS_EUNAVAILABLE, that row and the rest of the batch are
+ * released with their attempts unchanged, the rows done before it stay
+ * done, and the call returns MSGBUS_EUNAVAILABLE with the handler's text.
+ * Returns 0 (even when handlers failed: see stats), MSGBUS_EUNAVAILABLE,
+ * or the repository's error (MSGBUS_EUNAVAILABLE when its connection is
+ * lost: nothing of the batch is marked, its rows stay leased or, in a
+ * transaction that dies with the connection, are free at once). */
 int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
                           const msgbus_outbox_options *opts, msgbus_outbox_stats *stats,
                           msgbus_error *err);

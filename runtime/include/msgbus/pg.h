@@ -37,8 +37,10 @@ enum {
  * indexes and its NOTIFY trigger when missing (under an advisory lock, so
  * processes starting together do not race), unless flags has
  * MSGBUS_PG_NO_CREATE.  Returns 0, MSGBUS_EINVAL (bad table name or no
- * connection), MSGBUS_ENOTFOUND, MSGBUS_EIO (the server's message in err)
- * or MSGBUS_ENOMEM. */
+ * connection), MSGBUS_ENOTFOUND, MSGBUS_EIO (the server's message in err),
+ * MSGBUS_EUNAVAILABLE or MSGBUS_ENOMEM.  Every operation of the
+ * repository returns MSGBUS_EUNAVAILABLE when the connection is lost or
+ * the server shuts down: see msgbus_pg_outbox_reconnect. */
 int msgbus_pg_outbox_new(PGconn *conn, const char *table, unsigned flags,
                          msgbus_outbox_repo **out, msgbus_error *err);
 
@@ -58,9 +60,19 @@ int msgbus_pg_outbox_listen(msgbus_outbox_repo *repo, msgbus_error *err);
 
 /* Waits up to timeout_ms for a notification on the repository's
  * connection (after msgbus_pg_outbox_listen) and consumes all that came.
- * Returns 1 if one came, 0 on timeout (poll anyway: it is the fallback),
- * or MSGBUS_EIO when the connection is broken. */
+ * Returns 1 if one came, 0 on timeout or when a signal interrupted the
+ * wait (poll anyway: it is the fallback), or MSGBUS_EUNAVAILABLE when the
+ * connection is broken. */
 int msgbus_pg_outbox_wait(msgbus_outbox_repo *repo, int timeout_ms, msgbus_error *err);
+
+/* After MSGBUS_EUNAVAILABLE (the connection was lost): resets the
+ * repository's connection with its original parameters (PQreset),
+ * prepares the repository's statements again and LISTENs again if it
+ * did.  Anything else the caller had on that session (prepared
+ * statements, settings) is gone.  Not inside a batch or a pipeline.
+ * Returns 0, MSGBUS_EINVAL, MSGBUS_ESTATE, MSGBUS_EUNAVAILABLE (still
+ * unreachable: try again later) or MSGBUS_EIO. */
+int msgbus_pg_outbox_reconnect(msgbus_outbox_repo *repo, msgbus_error *err);
 
 /* The connection of a repository made by msgbus_pg_outbox_new (borrowed),
  * or NULL for any other repository. */
