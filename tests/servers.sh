@@ -4,6 +4,17 @@
 #   pg_start    sets MSGBUS_TEST_PG (a libpq conninfo)
 #   nats_start  sets MSGBUS_TEST_NATS (nats://127.0.0.1:PORT)
 #   servers_cleanup  runs from the EXIT trap set here
+# For the fault tests (each server keeps its port and data across a restart):
+#   PG_DURABLE=yes before pg_start: fsync and synchronous_commit on, so an
+#                immediate stop loses no acknowledged commit (the default
+#                trades that for speed)
+#   pg_crash     pg_ctl stop -m immediate        pg_restart
+#   pg_stall S   SIGSTOP every server process for S seconds, then SIGCONT
+#   nats_kill    SIGKILL nats-server             nats_restart
+#   nats_stall S
+#   nats_cluster_start  three JetStream nodes n1..n3 forming a cluster; sets
+#                MSGBUS_TEST_NATS_CLUSTER (their URLs, comma-separated);
+#                nats_node_kill I, nats_node_start I, nats_node_pid I
 # Every wait is bounded.
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -11,9 +22,16 @@ servers_dir=$(mktemp -d /tmp/msgbus-servers.XXXXXX)
 chmod 755 "$servers_dir"
 pg_pid=
 nats_pid=
+nats_port=
+pg_port=
+cluster_pids=
 
 servers_cleanup() {
+    for p in $cluster_pids; do
+        kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; wait_gone "$p"
+    done
     if [ -n "$nats_pid" ]; then
+        kill -CONT "$nats_pid" 2>/dev/null
         kill "$nats_pid" 2>/dev/null
         wait_gone "$nats_pid"
     fi
@@ -21,6 +39,7 @@ servers_cleanup() {
         # SIGINT to the postmaster itself (runuser does not pass it on):
         # fast shutdown.
         postmaster=$(head -n 1 "$servers_dir/pg/postmaster.pid" 2>/dev/null)
+        pg_signal_all CONT
         [ -n "$postmaster" ] && kill -INT "$postmaster" 2>/dev/null
         wait_gone "$pg_pid"
     fi
@@ -56,27 +75,67 @@ pg_start() {
     [ "$(id -u)" -eq 0 ] && chown postgres "$pgdata"
     as_pg "$PG_BIN/initdb" -D "$pgdata" -U msgbus -A trust --no-sync -E UTF8 \
         >"$servers_dir/initdb.log" 2>&1 || { cat "$servers_dir/initdb.log" >&2; return 1; }
-    port=$(free_port)
-    as_pg "$PG_BIN/postgres" -D "$pgdata" -h 127.0.0.1 -p "$port" -k "$pgdata" \
-        -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-        -c max_connections=50 >"$servers_dir/pg.log" 2>&1 &
-    pg_pid=$!
-    i=0
-    until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" 2>/dev/null; do
-        i=$((i + 1))
-        if [ $i -ge 150 ] || ! kill -0 "$pg_pid" 2>/dev/null; then
-            echo "PostgreSQL did not start:" >&2; cat "$servers_dir/pg.log" >&2; return 1
-        fi
-        sleep 0.1
-    done
-    MSGBUS_TEST_PG="host=127.0.0.1 port=$port user=msgbus dbname=postgres"
+    pg_port=$(free_port)
+    pg_launch || return 1
+    MSGBUS_TEST_PG="host=127.0.0.1 port=$pg_port user=msgbus dbname=postgres"
     export MSGBUS_TEST_PG
 }
 
+# Starts the postmaster on $pg_port and waits until it accepts connections
+# (after a crash, once recovery is done).
+pg_launch() {
+    if [ "${PG_DURABLE:-no}" = yes ]; then
+        speed="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+    else
+        speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
+    as_pg "$PG_BIN/postgres" -D "$pgdata" -h 127.0.0.1 -p "$pg_port" -k "$pgdata" \
+        $speed -c max_connections=50 >>"$servers_dir/pg.log" 2>&1 &
+    pg_pid=$!
+    i=0
+    until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$pg_port" 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -ge 300 ] || ! kill -0 "$pg_pid" 2>/dev/null; then
+            echo "PostgreSQL did not start:" >&2; tail -n 20 "$servers_dir/pg.log" >&2; return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# Sends SIG to the postmaster and every server process under it.
+pg_signal_all() {
+    pm=$(head -n 1 "$servers_dir/pg/postmaster.pid" 2>/dev/null)
+    [ -n "$pm" ] || return 0
+    kill -"$1" $(ps -o pid= --ppid "$pm" 2>/dev/null) "$pm" 2>/dev/null
+    return 0
+}
+
+pg_crash() {
+    as_pg "$PG_BIN/pg_ctl" stop -D "$pgdata" -m immediate -t 10 >/dev/null 2>&1
+    wait_gone "$pg_pid"
+}
+
+pg_restart() {
+    pg_launch
+}
+
+pg_stall() {
+    pg_signal_all STOP
+    sleep "$1"
+    pg_signal_all CONT
+}
+
 nats_start() {
-    port=$(free_port)
+    nats_port=$(free_port)
+    nats_launch || return 1
+    MSGBUS_TEST_NATS="nats://127.0.0.1:$nats_port"
+    export MSGBUS_TEST_NATS
+}
+
+nats_launch() {
     mkdir -p "$servers_dir/nats"
-    nats-server -js -a 127.0.0.1 -p "$port" -sd "$servers_dir/nats" \
+    : >"$servers_dir/nats.log"
+    nats-server -js -a 127.0.0.1 -p "$nats_port" -sd "$servers_dir/nats" \
         >"$servers_dir/nats.log" 2>&1 &
     nats_pid=$!
     i=0
@@ -87,6 +146,72 @@ nats_start() {
         fi
         sleep 0.1
     done
-    MSGBUS_TEST_NATS="nats://127.0.0.1:$port"
-    export MSGBUS_TEST_NATS
+}
+
+nats_kill() {
+    kill -9 "$nats_pid" 2>/dev/null
+    wait "$nats_pid" 2>/dev/null
+    return 0
+}
+
+nats_restart() {
+    nats_launch
+}
+
+nats_stall() {
+    kill -STOP "$nats_pid"
+    sleep "$1"
+    kill -CONT "$nats_pid"
+}
+
+# ---- a three-node JetStream cluster ---------------------------------------
+
+nats_cluster_start() {
+    urls= routes=
+    for n in 1 2 3; do
+        eval "cport$n=\$(free_port) rport$n=\$(free_port)"
+    done
+    for n in 1 2 3; do
+        eval "routes=\"\${routes:+\$routes, }nats-route://127.0.0.1:\$rport$n\""
+        eval "urls=\"\${urls:+\$urls,}nats://127.0.0.1:\$cport$n\""
+    done
+    for n in 1 2 3; do
+        mkdir -p "$servers_dir/n$n"
+        eval "cp=\$cport$n rp=\$rport$n"
+        cat >"$servers_dir/n$n.conf" <<EOF
+server_name: n$n
+listen: 127.0.0.1:$cp
+jetstream { store_dir: "$servers_dir/n$n" }
+cluster { name: msgbus; listen: 127.0.0.1:$rp; routes: [ $routes ] }
+EOF
+    done
+    for n in 1 2 3; do nats_node_start $n || return 1; done
+    MSGBUS_TEST_NATS_CLUSTER=$urls
+    export MSGBUS_TEST_NATS_CLUSTER
+}
+
+nats_node_start() {
+    : >"$servers_dir/n$1.log"
+    nats-server -c "$servers_dir/n$1.conf" >"$servers_dir/n$1.log" 2>&1 &
+    eval "node_pid$1=$!"
+    cluster_pids="$cluster_pids $!"
+    i=0
+    until grep -q "Server is ready" "$servers_dir/n$1.log" 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -ge 150 ]; then
+            echo "nats-server n$1 did not start:" >&2; cat "$servers_dir/n$1.log" >&2; return 1
+        fi
+        sleep 0.1
+    done
+}
+
+nats_node_pid() {
+    eval "echo \$node_pid$1"
+}
+
+nats_node_kill() {
+    p=$(nats_node_pid "$1")
+    kill -9 "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    return 0
 }

@@ -13,6 +13,7 @@
 #include <msgbus/sqlite.h>
 #include <msgbus/pg.h>
 #include <msgbus/nats.h>
+#include "outbox_follow.h"
 
 static const char *prog = "msgbus-outbox";
 
@@ -27,7 +28,8 @@ static void usage(FILE *out)
             "  retry ID | retry --all-dead\n"
             "  purge --processed-before DURATION|TIME [--batch N]\n"
             "  relay --ndjson|--nats URL [--source URI] [--prefix SUBJECT]\n"
-            "        [--once] [--batch N] [--worker NAME] [--max-attempts N]\n"
+            "        [--once | --follow] [--batch N] [--worker NAME] [--max-attempts N]\n"
+            "        [--ack-timeout MS]\n"
             "FILE defaults to $MSGBUS_OUTBOX_DB, CONNINFO to $MSGBUS_OUTBOX_PG;"
             " NAME to " MSGBUS_SQLITE_DEFAULT_TABLE ".\n",
             prog);
@@ -286,7 +288,7 @@ static int cmd_relay(tool *t, int argc, char **argv)
     msgbus_outbox_options o;
     msgbus_outbox_options_init(&o);
     o.worker = "msgbus-outbox";
-    bool ndjson = false, once = false;
+    bool ndjson = false, once = false, follow = false;
     const char *nats_url = NULL;
     msgbus_nats_publisher_options po;
     msgbus_nats_publisher_options_init(&po);
@@ -303,6 +305,13 @@ static int cmd_relay(tool *t, int argc, char **argv)
             po.subject_prefix = argv[++i];
         else if (strcmp(argv[i], "--once") == 0)
             once = true;
+        else if (strcmp(argv[i], "--follow") == 0)
+            follow = true;
+        else if (strcmp(argv[i], "--ack-timeout") == 0 && i + 1 < argc) {
+            if (parse_count(argv[++i], &n) < 0 || n > 3600000)
+                return usage_error("bad --ack-timeout: %s", argv[i]);
+            po.ack_timeout_ms = (int64_t)n;
+        }
         else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
             if (parse_count(argv[++i], &o.batch_size) < 0)
                 return usage_error("bad --batch: %s", argv[i]);
@@ -319,6 +328,13 @@ static int cmd_relay(tool *t, int argc, char **argv)
         return usage_error("%s", "relay needs --ndjson or --nats URL (dispatching needs your"
                                  " schema's module: call msgbus_process_outbox from your program)");
     msgbus_outbox_handler h = { "ndjson", print_ndjson, t };
+    if (follow) {
+        if (!nats_url)
+            msgbus_set_outbox_handlers(&o, &h, 1, NULL);
+        outbox_follow_config fc = { t->repo, t->file, nats_url, &po, &o, 1000, 5000 };
+        return once ? usage_error("%s", "--once and --follow exclude each other")
+                    : outbox_follow(&fc);
+    }
     msgbus_error err;
     natsConnection *nc = NULL;
     msgbus_nats_publisher *pub = NULL;

@@ -10,7 +10,12 @@
  *   services report ORDERS_DB BILLING_DB    counts, and "exactly once" check
  *
  * ORDERS_DB is a SQLite file, or a PostgreSQL conninfo ("host=... dbname=...").
- * relay and billing stop after SECS seconds, or once idle for 2 s. */
+ * relay and billing stop after SECS seconds, or once idle for 2 s; with
+ * SECS 0 they run until SIGTERM.  NATS_URL may list a cluster's servers,
+ * separated by commas.  Both live through outages: a transport failure
+ * (MSGBUS_EUNAVAILABLE) costs no attempt; they wait with backoff, reconnect
+ * and resume (see msgbus_outbox(3), "Transport failures"). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,39 @@
 
 #define STREAM "SHOP"
 #define IDLE_MS 2000
+#define RECONNECT_MAX_MS 2000
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+static void stop_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* Capped exponential backoff with jitter before the next try after an
+ * outage (attempt >= 1), reported on stderr. */
+static void back_off(const char *who, int attempt, const char *why)
+{
+    msgbus_outbox_options o;
+    msgbus_outbox_options_init(&o);
+    o.backoff_base_ms = 100;
+    o.backoff_max_ms = RECONNECT_MAX_MS;
+    int64_t ms = msgbus_outbox_backoff(&o, attempt, (uint64_t)rand() << 16 ^ (uint64_t)rand());
+    if (attempt == 1)
+        fprintf(stderr, "services: %s: connection lost: %s\n", who, why);
+    usleep((useconds_t)ms * 1000);
+}
 
 static int fail(const char *what, const char *text)
 {
@@ -147,11 +185,14 @@ static int relay(const char *spec, const char *url, int secs)
     natsConnection *nc = NULL;
     if (store_open(&s, spec, "SELECT 1", &err) < 0)
         return fail("orders database", err.text);
-    if (natsConnection_ConnectTo(&nc, url) != NATS_OK)
-        return fail("nats", nats_GetLastError(NULL));
+    if (msgbus_nats_connect(url, RECONNECT_MAX_MS, &nc, &err) < 0)
+        return fail("nats", err.text);
     const char *subjects[] = { "shop.>" };
-    if (msgbus_nats_stream_ensure(nc, STREAM, subjects, 1, 0, &err) < 0)
-        return fail("stream", err.text);
+    for (int attempt = 1; msgbus_nats_stream_ensure(nc, STREAM, subjects, 1, 0, &err) < 0; attempt++) {
+        if (err.code != MSGBUS_EUNAVAILABLE || stopping || attempt > 100)
+            return fail("stream", err.text);
+        back_off("relay", attempt, err.text);
+    }
     msgbus_bus *bus = msgbus_bus_new(NULL);     /* knows the routes */
     msgbus_bus_install(bus, &shop_module, NULL);
     msgbus_nats_publisher_options po;
@@ -168,21 +209,39 @@ static int relay(const char *spec, const char *url, int secs)
     o.batch_size = 200;
     o.lease_ms = 10000;
     size_t total = 0;
-    int rc = 0;
+    int rc = 0, attempt = 0;
+    bool follow = secs == 0;
     int64_t end = now_ms() + (int64_t)secs * 1000, idle_since = now_ms();
-    while (now_ms() < end && now_ms() - idle_since < IDLE_MS) {
+    while (!stopping && (follow || (now_ms() < end && now_ms() - idle_since < IDLE_MS))) {
         msgbus_outbox_stats st;
-        if ((rc = msgbus_nats_relay(bus, pub, &o, &st, &err)) < 0) {
+        memset(&st, 0, sizeof st);
+        rc = msgbus_nats_connected(nc) ? msgbus_nats_relay(bus, pub, &o, &st, &err)
+           : msgbus_error_set(&err, MSGBUS_EUNAVAILABLE, NULL, "nats: not connected");
+        total += st.processed;
+        if (rc == MSGBUS_EUNAVAILABLE) {
+            /* The rows keep their attempts: wait, reconnect, resume. */
+            back_off("relay", ++attempt, err.text);
+            if (s.pg && PQstatus(s.pg) != CONNECTION_OK &&
+                msgbus_pg_outbox_reconnect(s.outbox, &err) == 0)
+                fprintf(stderr, "services: relay: database reconnected\n");
+            idle_since = now_ms();
+            rc = 0;
+            continue;
+        }
+        if (rc < 0) {
             fail("relay", err.text);
             break;
         }
-        total += st.processed;
+        if (attempt)
+            fprintf(stderr, "services: relay: connection restored after %d attempts\n", attempt);
+        attempt = 0;
         if (st.claimed) {
             idle_since = now_ms();
             continue;
         }
         if (s.pg)
-            msgbus_pg_outbox_wait(s.outbox, 200, NULL);     /* NOTIFY, or poll */
+            msgbus_pg_outbox_wait(s.outbox, 200, NULL);     /* NOTIFY, or poll; a lost
+                                                               connection shows next step */
         else
             usleep(50 * 1000);
     }
@@ -227,11 +286,14 @@ static int billing(const char *spec, const char *url, int secs)
     if (store_open(&s, spec, "CREATE TABLE IF NOT EXISTS invoices (order_id bigint NOT NULL,"
                              " invoice text NOT NULL, amount bigint NOT NULL)", &err) < 0)
         return fail("billing database", err.text);
-    if (natsConnection_ConnectTo(&nc, url) != NATS_OK)
-        return fail("nats", nats_GetLastError(NULL));
+    if (msgbus_nats_connect(url, RECONNECT_MAX_MS, &nc, &err) < 0)
+        return fail("nats", err.text);
     const char *subjects[] = { "shop.>" };
-    if (msgbus_nats_stream_ensure(nc, STREAM, subjects, 1, 0, &err) < 0)
-        return fail("stream", err.text);
+    for (int attempt = 1; msgbus_nats_stream_ensure(nc, STREAM, subjects, 1, 0, &err) < 0; attempt++) {
+        if (err.code != MSGBUS_EUNAVAILABLE || stopping || attempt > 100)
+            return fail("stream", err.text);
+        back_off("billing", attempt, err.text);
+    }
     msgbus_inbox inbox;
     int rc = s.pg ? msgbus_pg_inbox_new(s.pg, NULL, &inbox, &err)
                   : msgbus_sqlite_inbox_new(s.db, NULL, &inbox, &err);
@@ -248,16 +310,31 @@ static int billing(const char *spec, const char *url, int secs)
     co.ack_wait_ms = 5000;
     co.backoff_base_ms = 200;
     msgbus_nats_consumer *c = NULL;
-    if (msgbus_nats_consumer_new(nc, bus, &co, &c, &err) < 0)
-        return fail("consumer", err.text);
+    for (int attempt = 1; msgbus_nats_consumer_new(nc, bus, &co, &c, &err) < 0; attempt++) {
+        if (err.code != MSGBUS_EUNAVAILABLE || stopping || attempt > 100)
+            return fail("consumer", err.text);
+        back_off("billing", attempt, err.text);
+    }
     size_t handled = 0, duplicates = 0;
+    int attempt = 0;
+    bool follow = secs == 0;
     int64_t end = now_ms() + (int64_t)secs * 1000, idle_since = now_ms();
-    while (now_ms() < end && now_ms() - idle_since < IDLE_MS) {
+    while (!stopping && (follow || (now_ms() < end && now_ms() - idle_since < IDLE_MS))) {
         msgbus_nats_consumer_stats st;
-        if ((rc = msgbus_nats_consume(c, 250, &st, &err)) < 0) {
+        memset(&st, 0, sizeof st);
+        rc = msgbus_nats_connected(nc) ? msgbus_nats_consume(c, 250, &st, &err)
+           : msgbus_error_set(&err, MSGBUS_EUNAVAILABLE, NULL, "nats: not connected");
+        if (rc == MSGBUS_EUNAVAILABLE) {
+            back_off("billing", ++attempt, err.text);
+            idle_since = now_ms();
+            rc = 0;
+            continue;
+        }
+        if (rc < 0) {
             fail("consume", err.text);
             break;
         }
+        attempt = 0;
         handled += st.handled;
         duplicates += st.duplicates;
         if (st.received)
@@ -320,6 +397,8 @@ static int report(const char *orders_spec, const char *billing_spec)
 int main(int argc, char **argv)
 {
     int rc = 2;
+    stop_on_signals();
+    srand((unsigned)getpid() ^ (unsigned)time(NULL));
     if (argc == 5 && strcmp(argv[1], "place") == 0)
         rc = place(argv[2], atol(argv[3]), atol(argv[4]));
     else if (argc == 5 && strcmp(argv[1], "relay") == 0)

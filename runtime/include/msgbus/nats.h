@@ -26,6 +26,23 @@
 extern "C" {
 #endif
 
+/* ---- connections --------------------------------------------------------- */
+
+/* Connects to urls (one URL, or several separated by commas: the servers
+ * of a cluster) for a relay or consumer that runs for months: libnats
+ * reconnects forever with capped exponential backoff and jitter (100 ms
+ * doubling up to reconnect_max_ms, 0: 5000), also when no server answers
+ * at start (*out is then set and connects in the background), and gives
+ * up a silent server after 3 missed pings 2 s apart.  Publishes made while
+ * disconnected wait in libnats's buffer; their PubAcks time out
+ * (msgbus_nats_relay then returns MSGBUS_EUNAVAILABLE).  Destroy *out with
+ * natsConnection_Destroy.  Returns 0, MSGBUS_EINVAL or MSGBUS_EIO. */
+int msgbus_nats_connect(const char *urls, int64_t reconnect_max_ms, natsConnection **out,
+                        msgbus_error *err);
+
+/* True if nc is connected now (not connecting, reconnecting or closed). */
+bool msgbus_nats_connected(natsConnection *nc);
+
 /* ---- streams ------------------------------------------------------------ */
 
 /* Creates stream name over subjects (or checks it exists), keeping
@@ -66,7 +83,13 @@ void msgbus_nats_publisher_free(msgbus_nats_publisher *pub);
  * a row without one fails (retry with backoff, or dead letter).  Without
  * batches each row waits for its own PubAck.  bus may be NULL (subjects
  * then default to the full type name).  stats (may be NULL) counts the
- * PubAck failures as failed rows.  Returns 0 or the repository's error. */
+ * PubAck failures as failed rows.  A row whose PubAck does not come
+ * within ack_timeout_ms (the server is down, stalled or electing a
+ * leader) or fails for want of the server is a transport failure: it is
+ * released with its attempts unchanged, and the step returns
+ * MSGBUS_EUNAVAILABLE after committing the marks of the rows that were
+ * acked; only the broker's refusal of a message counts as an attempt.
+ * Returns 0, MSGBUS_EUNAVAILABLE or the repository's error. */
 int msgbus_nats_relay(msgbus_bus *bus, msgbus_nats_publisher *pub,
                       const msgbus_outbox_options *opts, msgbus_outbox_stats *stats,
                       msgbus_error *err);
@@ -123,7 +146,8 @@ void msgbus_nats_consumer_free(msgbus_nats_consumer *c);
 /* Fetches up to one batch, waiting at most timeout_ms, and handles each
  * message in order.  A message that fails is naked or terminated, never
  * an error of this call; stats (may be NULL) says what happened.  Returns
- * 0, or MSGBUS_EIO when the server or the inbox fails. */
+ * 0, MSGBUS_EUNAVAILABLE when the server cannot be reached (try again
+ * later), or MSGBUS_EIO when the server refuses or the inbox fails. */
 int msgbus_nats_consume(msgbus_nats_consumer *c, int64_t timeout_ms,
                         msgbus_nats_consumer_stats *stats, msgbus_error *err);
 

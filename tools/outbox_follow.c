@@ -1,0 +1,142 @@
+/* outbox_follow.c - `msgbus-outbox relay --follow`: a relay that runs until
+ * SIGTERM or SIGINT.  It is woken by LISTEN/NOTIFY on PostgreSQL or polls,
+ * and lives through outages: a transport failure (MSGBUS_EUNAVAILABLE)
+ * releases the batch's rows with their attempts, and the relay waits with
+ * capped exponential backoff and jitter, reconnects (PostgreSQL through
+ * msgbus_pg_outbox_reconnect, NATS through libnats's own reconnection)
+ * and resumes.  Each step is reported through follow_report, the one place
+ * that speaks.  See msgbus-outbox(1). */
+#define _POSIX_C_SOURCE 200809L
+#include "outbox_follow.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <msgbus/pg.h>
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+    stop_signal = sig;
+}
+
+/* One line per event on stderr: what the relay does and why. */
+static void follow_report(const char *kind, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "msgbus-outbox: relay: %s: %s\n", kind, text);
+    fflush(stderr);
+}
+
+/* Sleeps ms unless a signal comes first. */
+static void nap(int64_t ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);   /* EINTR: the loop looks at stop_signal */
+}
+
+static int64_t reconnect_delay(int attempt, int64_t max_ms)
+{
+    msgbus_outbox_options o;
+    msgbus_outbox_options_init(&o);
+    o.backoff_base_ms = 100;
+    o.backoff_max_ms = max_ms;
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+        r = (uint64_t)attempt * 0x9e3779b97f4a7c15u;
+    return msgbus_outbox_backoff(&o, attempt, r);
+}
+
+int outbox_follow(const outbox_follow_config *cfg)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;    /* no SA_RESTART: waits end at the signal */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    msgbus_error err;
+    natsConnection *nc = NULL;
+    msgbus_nats_publisher *pub = NULL;
+    bool pg = msgbus_pg_outbox_conn(cfg->repo) != NULL;
+    int status = 0;
+    if (cfg->nats_url) {
+        if (msgbus_nats_connect(cfg->nats_url, cfg->reconnect_max_ms, &nc, &err) < 0 ||
+            msgbus_nats_publisher_new(nc, cfg->repo, cfg->publisher, &pub, &err) < 0) {
+            follow_report("error", "%s", err.text);
+            natsConnection_Destroy(nc);
+            return 1;
+        }
+    }
+    if (pg && msgbus_pg_outbox_listen(cfg->repo, &err) < 0)
+        follow_report("connection lost", "database: %s", err.text);     /* the loop reconnects */
+    bool down = false;
+    int attempt = 0;
+    size_t processed = 0, failed = 0, released = 0;
+    follow_report("started", "%s", cfg->where);
+    while (!stop_signal) {
+        msgbus_outbox_stats st;
+        memset(&st, 0, sizeof st);
+        int rc;
+        if (nc && !msgbus_nats_connected(nc))
+            rc = msgbus_error_set(&err, MSGBUS_EUNAVAILABLE, NULL, "nats: not connected to %s",
+                                  cfg->nats_url);
+        else
+            rc = pub ? msgbus_nats_relay(NULL, pub, cfg->options, &st, &err)
+                     : msgbus_process_outbox(NULL, cfg->repo, cfg->options, &st, &err);
+        processed += st.processed;
+        failed += st.failed + st.dead_lettered;
+        released += st.released;
+        if (rc == MSGBUS_EUNAVAILABLE) {
+            if (!down)
+                follow_report("connection lost", "%s (%zu rows released, attempts kept)",
+                              err.text, st.released);
+            down = true;
+            int64_t delay = reconnect_delay(++attempt, cfg->reconnect_max_ms);
+            follow_report("waiting", "%lld ms before attempt %d", (long long)delay, attempt);
+            nap(delay);
+            if (pg && PQstatus(msgbus_pg_outbox_conn(cfg->repo)) != CONNECTION_OK && !stop_signal) {
+                if (msgbus_pg_outbox_reconnect(cfg->repo, &err) == 0)
+                    follow_report("reconnected", "database %s", cfg->where);
+                else
+                    follow_report("reconnect failed", "%s", err.text);
+            }
+            continue;
+        }
+        if (rc < 0) {
+            follow_report("error", "%s", err.text);
+            status = 1;
+            break;
+        }
+        if (down)
+            follow_report("connection restored", "after %d attempt%s", attempt,
+                          attempt == 1 ? "" : "s");
+        down = false;
+        attempt = 0;
+        if (st.claimed == cfg->options->batch_size)
+            continue;           /* more is waiting */
+        if (pg) {
+            rc = msgbus_pg_outbox_wait(cfg->repo, (int)cfg->poll_ms, &err);
+            if (rc < 0)
+                follow_report("connection lost", "database: %s", err.text);
+        } else {
+            nap(cfg->poll_ms);
+        }
+    }
+    if (stop_signal)
+        follow_report("stopping", "signal %d; %zu processed, %zu failed, %zu released",
+                      (int)stop_signal, processed, failed, released);
+    msgbus_nats_publisher_free(pub);
+    natsConnection_Destroy(nc);
+    return status;
+}
