@@ -2,6 +2,7 @@
  *   fault_stream URLS NAME SUBJECT REPLICAS DUP_SECONDS   creates it
  *   fault_stream URLS NAME                                 prints "MSGS LEADER"
  * URLS may list a cluster's servers, separated by commas. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,14 @@ int main(int argc, char **argv)
     jsErrCode jerr = 0;
     natsOptions *o = NULL;
     natsStatus s = natsOptions_Create(&o);
+    char copy[1024];
+    const char *list[8];
+    int n = 0;
+    snprintf(copy, sizeof copy, "%s", argv[1]);
+    for (char *save = NULL, *u = strtok_r(copy, ",", &save); u && n < 8; u = strtok_r(NULL, ",", &save))
+        list[n++] = u;
     if (s == NATS_OK)
-        s = natsOptions_SetURL(o, argv[1]);
+        s = natsOptions_SetServers(o, list, n);
     if (s == NATS_OK)
         s = natsConnection_Connect(&nc, o);
     if (s == NATS_OK)

@@ -4,6 +4,8 @@
  * few pings.  See msgbus_nats(3). */
 #include "nats_internal.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 
 static int64_t reconnect_delay(natsConnection *nc, int attempts, void *closure)
@@ -20,6 +22,19 @@ static int64_t reconnect_delay(natsConnection *nc, int attempts, void *closure)
     return msgbus_outbox_backoff(&o, attempts > 0 ? attempts : 1, r);
 }
 
+natsStatus nats_set_servers(natsOptions *o, const char *urls)
+{
+    enum { MAX_SERVERS = 16 };
+    char copy[1024];
+    const char *list[MAX_SERVERS];
+    int n = 0;
+    snprintf(copy, sizeof copy, "%s", urls);
+    for (char *save = NULL, *u = strtok_r(copy, ", ", &save); u && n < MAX_SERVERS;
+         u = strtok_r(NULL, ", ", &save))
+        list[n++] = u;
+    return n > 0 ? natsOptions_SetServers(o, list, n) : NATS_INVALID_ARG;  /* copies them */
+}
+
 int msgbus_nats_connect(const char *urls, int64_t reconnect_max_ms, natsConnection **out,
                         msgbus_error *err)
 {
@@ -32,7 +47,7 @@ int msgbus_nats_connect(const char *urls, int64_t reconnect_max_ms, natsConnecti
     natsOptions *o = NULL;
     natsStatus s = natsOptions_Create(&o);
     if (s == NATS_OK)
-        s = natsOptions_SetURL(o, urls);
+        s = nats_set_servers(o, urls);
     if (s == NATS_OK)
         s = natsOptions_SetMaxReconnect(o, -1);
     if (s == NATS_OK)

@@ -14,6 +14,9 @@ bool nats_transport_failure(natsStatus s, jsErrCode jerr);
  * MSGBUS_EUNAVAILABLE for a transport failure, else MSGBUS_EIO. */
 int nats_fail(natsStatus s, jsErrCode jerr, const char *what, msgbus_error *err);
 
+/* Sets the servers of o from urls: one URL or several separated by commas. */
+natsStatus nats_set_servers(natsOptions *o, const char *urls);
+
 /* A malloc'd copy of s, or NULL for NULL or when out of memory. */
 char *nats_strdup(const char *s);
 
