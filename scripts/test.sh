@@ -30,6 +30,9 @@ cd _build-tsan
 make -j"$(nproc)"
 make -j"$(nproc)" check TESTS="tests/test_async tests/test_async_stress tests/test_bus" ||
     { cat tests/test_async*.log tests/test_bus.log; exit 1; }
+# ---- fault tests: servers crash, stall, lose their leader; the soak ----
+# (long versions of the short ones make check ran above; about 10 minutes)
 cd ../_build-test
+make check-faults || { cat tests/fault-*.log; exit 1; }
 make -j"$(nproc)" distcheck
 echo "check: ${pass:-0} passed, $(( ${fail:-0} + ${error:-0} )) failed"

@@ -9,6 +9,7 @@
 #   flow_published                rows published so far (processed)
 #   check WHAT COMMAND...         prints ok/FAIL, counts failures
 # Every wait is bounded.
+#   short                         true under make check (FAULT_SHORT=yes)
 services=./examples/two-services/services
 tool=./tools/msgbus-outbox
 failed=0
@@ -16,6 +17,8 @@ flow_db=
 billing_db=$servers_dir/billing.db
 relay_pid=
 billing_pid=
+
+short() { [ "${FAULT_SHORT:-no}" = yes ]; }
 
 check() {
     what=$1; shift
