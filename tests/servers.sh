@@ -123,6 +123,10 @@ pg_stall() {
     pg_signal_all STOP
     sleep "$1"
     pg_signal_all CONT
+    # runuser stops itself when its child stops: wake it too, or it never
+    # reaps the postmaster.
+    kill -CONT "$pg_pid" 2>/dev/null
+    return 0
 }
 
 nats_start() {
