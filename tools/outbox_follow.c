@@ -96,11 +96,14 @@ int outbox_follow(const outbox_follow_config *cfg)
                      : msgbus_process_outbox(NULL, cfg->repo, cfg->options, &st, &err);
         processed += st.processed;
         failed += st.failed + st.dead_lettered;
-        released += st.released;
+        /* Rows neither done nor failed were given back (a transport failure). */
+        size_t settled = st.processed + st.failed + st.dead_lettered;
+        size_t given_back = st.claimed > settled ? st.claimed - settled : 0;
+        released += given_back;
         if (rc == MSGBUS_EUNAVAILABLE) {
             if (!down)
                 follow_report("connection lost", "%s (%zu rows released, attempts kept)",
-                              err.text, st.released);
+                              err.text, given_back);
             down = true;
             int64_t delay = reconnect_delay(++attempt, cfg->reconnect_max_ms);
             follow_report("waiting", "%lld ms before attempt %d", (long long)delay, attempt);
