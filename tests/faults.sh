@@ -2,6 +2,9 @@
 # relay -> JetStream -> billing flow of examples/two-services, run in
 # follow mode (until SIGTERM) while the test breaks the servers.
 #   flow_place DB FIRST COUNT     orders (SQLite file or PostgreSQL conninfo)
+#   flow_feed DB FIRST COUNT      the same in the background, in 40 commits
+#                                 0.1 s apart, so a fault lands mid-relay;
+#                                 flow_feed_wait waits for it
 #   flow_start DB URLS            relay and billing, in the background
 #   flow_wait_billed SECS         until billing shows every order once
 #   flow_stop                     SIGTERM both; fails unless both exit 0
@@ -32,6 +35,25 @@ rand() { echo $(( $(od -An -N2 -tu2 /dev/urandom) % $1 )); }
 
 flow_place() {
     "$services" place "$1" "$2" "$3" >/dev/null || { echo "FAIL: placing orders"; exit 1; }
+}
+
+flow_feed() {
+    chunk=$(( ($3 + 39) / 40 ))
+    (
+        i=$2 last=$(($2 + $3 - 1))
+        while [ $i -le $last ]; do
+            n=$chunk
+            [ $((i + n - 1)) -gt $last ] && n=$((last - i + 1))
+            "$services" place "$1" $i $n >/dev/null 2>>"$servers_dir/feed.err" || exit 1
+            i=$((i + n))
+            sleep 0.1
+        done
+    ) &
+    feed_pid=$!
+}
+
+flow_feed_wait() {
+    wait $feed_pid || { echo "FAIL: placing orders"; tail -3 "$servers_dir/feed.err"; failed=$((failed + 1)); }
 }
 
 flow_start() {

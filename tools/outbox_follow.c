@@ -4,8 +4,10 @@
  * releases the batch's rows with their attempts, and the relay waits with
  * capped exponential backoff and jitter, reconnects (PostgreSQL through
  * msgbus_pg_outbox_reconnect, NATS through libnats's own reconnection)
- * and resumes.  Each step is reported through follow_report, the one place
- * that speaks.  See msgbus-outbox(1). */
+ * and resumes.  Connections lost and restored, and the relay's failures,
+ * are structured events (msgbus_events(3)) on the bus given to the relay,
+ * whose hook prints them one per line; the loop's own steps (started,
+ * waiting, stopping) go through follow_report.  See msgbus-outbox(1). */
 #define _POSIX_C_SOURCE 200809L
 #include "outbox_follow.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <msgbus/events.h>
 #include <msgbus/pg.h>
 
 static volatile sig_atomic_t stop_signal;
@@ -35,6 +38,43 @@ static void follow_report(const char *kind, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "msgbus-outbox: relay: %s: %s\n", kind, text);
     fflush(stderr);
+}
+
+/* The events worth a line on stderr: per-row successes and batch totals
+ * would drown what an operator looks for. */
+static void print_event(const msgbus_event *ev, void *userdata)
+{
+    (void)userdata;
+    if (ev->kind == MSGBUS_EVENT_PUBLISH_ACKED || ev->kind == MSGBUS_EVENT_BATCH_DONE ||
+        ev->kind == MSGBUS_EVENT_HANDLER_FAILED)
+        return;
+    char line[1024];
+    if (msgbus_event_format(ev, line, sizeof line) < 0)
+        return;
+    fprintf(stderr, "msgbus-outbox: relay: %s\n", line);
+    fflush(stderr);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reports a connection lost or restored through the bus's hook. */
+static void connection_event(msgbus_bus *bus, msgbus_event_kind kind, const char *endpoint,
+                             const char *error, int attempt, int64_t down_ms)
+{
+    msgbus_event ev = { 0 };
+    ev.kind = kind;
+    ev.source = "msgbus-outbox.relay";
+    ev.endpoint = endpoint;
+    ev.error = error;
+    ev.code = error ? MSGBUS_EUNAVAILABLE : 0;
+    ev.attempt = attempt;
+    ev.duration_ms = down_ms;
+    msgbus_emit_event(bus, &ev);
 }
 
 /* Sleeps ms unless a signal comes first. */
@@ -66,6 +106,14 @@ int outbox_follow(const outbox_follow_config *cfg)
     sigaction(SIGINT, &sa, NULL);
 
     msgbus_error err;
+    /* No module: the bus only carries the event hook (subjects stay the
+     * full type names, as without a bus). */
+    msgbus_bus *bus = msgbus_bus_new(NULL);
+    if (!bus || msgbus_set_event_hook(bus, print_event, NULL) < 0) {
+        follow_report("error", "%s", "out of memory");
+        msgbus_bus_free(bus);
+        return 1;
+    }
     natsConnection *nc = NULL;
     msgbus_nats_publisher *pub = NULL;
     bool pg = msgbus_pg_outbox_conn(cfg->repo) != NULL;
@@ -75,13 +123,21 @@ int outbox_follow(const outbox_follow_config *cfg)
             msgbus_nats_publisher_new(nc, cfg->repo, cfg->publisher, &pub, &err) < 0) {
             follow_report("error", "%s", err.text);
             natsConnection_Destroy(nc);
+            msgbus_bus_free(bus);
             return 1;
         }
     }
-    if (pg && msgbus_pg_outbox_listen(cfg->repo, &err) < 0)
-        follow_report("connection lost", "database: %s", err.text);     /* the loop reconnects */
     bool down = false;
     int attempt = 0;
+    int64_t down_since = 0;
+    const char *down_at = NULL;     /* the endpoint that went away */
+    if (pg && msgbus_pg_outbox_listen(cfg->repo, &err) < 0) {
+        /* The loop reconnects. */
+        connection_event(bus, MSGBUS_EVENT_CONNECTION_LOST, cfg->where, err.text, 0, 0);
+        down = true;
+        down_since = mono_ms();
+        down_at = cfg->where;
+    }
     size_t processed = 0, failed = 0, released = 0;
     follow_report("started", "%s", cfg->where);
     while (!stop_signal) {
@@ -92,8 +148,8 @@ int outbox_follow(const outbox_follow_config *cfg)
             rc = msgbus_error_set(&err, MSGBUS_EUNAVAILABLE, NULL, "nats: not connected to %s",
                                   cfg->nats_url);
         else
-            rc = pub ? msgbus_nats_relay(NULL, pub, cfg->options, &st, &err)
-                     : msgbus_process_outbox(NULL, cfg->repo, cfg->options, &st, &err);
+            rc = pub ? msgbus_nats_relay(bus, pub, cfg->options, &st, &err)
+                     : msgbus_process_outbox(bus, cfg->repo, cfg->options, &st, &err);
         processed += st.processed;
         failed += st.failed + st.dead_lettered;
         /* Rows neither done nor failed were given back (a transport failure). */
@@ -101,17 +157,19 @@ int outbox_follow(const outbox_follow_config *cfg)
         size_t given_back = st.claimed > settled ? st.claimed - settled : 0;
         released += given_back;
         if (rc == MSGBUS_EUNAVAILABLE) {
-            if (!down)
-                follow_report("connection lost", "%s (%zu rows released, attempts kept)",
-                              err.text, given_back);
+            if (!down) {
+                down_at = pg && PQstatus(msgbus_pg_outbox_conn(cfg->repo)) != CONNECTION_OK
+                        ? cfg->where : cfg->nats_url ? cfg->nats_url : cfg->where;
+                connection_event(bus, MSGBUS_EVENT_CONNECTION_LOST, down_at, err.text, 0, 0);
+                follow_report("rows given back", "%zu, attempts kept", given_back);
+                down_since = mono_ms();
+            }
             down = true;
             int64_t delay = reconnect_delay(++attempt, cfg->reconnect_max_ms);
             follow_report("waiting", "%lld ms before attempt %d", (long long)delay, attempt);
             nap(delay);
             if (pg && PQstatus(msgbus_pg_outbox_conn(cfg->repo)) != CONNECTION_OK && !stop_signal) {
-                if (msgbus_pg_outbox_reconnect(cfg->repo, &err) == 0)
-                    follow_report("reconnected", "database %s", cfg->where);
-                else
+                if (msgbus_pg_outbox_reconnect(cfg->repo, &err) < 0)
                     follow_report("reconnect failed", "%s", err.text);
             }
             continue;
@@ -122,16 +180,15 @@ int outbox_follow(const outbox_follow_config *cfg)
             break;
         }
         if (down)
-            follow_report("connection restored", "after %d attempt%s", attempt,
-                          attempt == 1 ? "" : "s");
+            connection_event(bus, MSGBUS_EVENT_CONNECTION_RESTORED, down_at, NULL, attempt,
+                             mono_ms() - down_since);
         down = false;
         attempt = 0;
         if (st.claimed == cfg->options->batch_size)
             continue;           /* more is waiting */
         if (pg) {
-            rc = msgbus_pg_outbox_wait(cfg->repo, (int)cfg->poll_ms, &err);
-            if (rc < 0)
-                follow_report("connection lost", "database: %s", err.text);
+            /* A lost connection shows in the next relay step. */
+            msgbus_pg_outbox_wait(cfg->repo, (int)cfg->poll_ms, &err);
         } else {
             nap(cfg->poll_ms);
         }
@@ -141,5 +198,6 @@ int outbox_follow(const outbox_follow_config *cfg)
                       (int)stop_signal, processed, failed, released);
     msgbus_nats_publisher_free(pub);
     natsConnection_Destroy(nc);
+    msgbus_bus_free(bus);
     return status;
 }

@@ -3,6 +3,9 @@
  *
  *   services place  ORDERS_DB FIRST COUNT   orders: each order and its
  *                                           OrderPlaced in one transaction
+ *   services produce ORDERS_DB FIRST PAUSE_MS
+ *                                           orders until SIGTERM, 100 per
+ *                                           transaction; failed batches on stdout
  *   services relay  ORDERS_DB NATS_URL SECS relay: orders outbox -> JetStream
  *   services billing BILLING_DB NATS_URL SECS
  *                                           billing: consumer with inbox;
@@ -22,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <msgbus/msgbus.h>
+#include <msgbus/events.h>
 #include <msgbus/nats.h>
 #include <msgbus/pg.h>
 #include <msgbus/sqlite.h>
@@ -50,18 +54,82 @@ static void stop_on_signals(void)
     sigaction(SIGINT, &sa, NULL);
 }
 
-/* Capped exponential backoff with jitter before the next try after an
- * outage (attempt >= 1), reported on stderr. */
-static void back_off(const char *who, int attempt, const char *why)
+static int64_t now_ms(void);
+
+/* The bus's event hook (userdata: the role's name): one line on stderr per
+ * event worth an operator's look; per-message successes are not. */
+static void print_event(const msgbus_event *ev, void *userdata)
 {
-    msgbus_outbox_options o;
-    msgbus_outbox_options_init(&o);
-    o.backoff_base_ms = 100;
-    o.backoff_max_ms = RECONNECT_MAX_MS;
-    int64_t ms = msgbus_outbox_backoff(&o, attempt, (uint64_t)rand() << 16 ^ (uint64_t)rand());
-    if (attempt == 1)
-        fprintf(stderr, "services: %s: connection lost: %s\n", who, why);
+    switch (ev->kind) {
+    case MSGBUS_EVENT_CONNECTION_LOST: case MSGBUS_EVENT_CONNECTION_RESTORED:
+    case MSGBUS_EVENT_DEAD_LETTERED: case MSGBUS_EVENT_RETRY_SCHEDULED:
+    case MSGBUS_EVENT_CONSUMER_TERM: case MSGBUS_EVENT_LEASE_RECLAIMED:
+        break;
+    default:
+        return;
+    }
+    char line[1024];
+    if (msgbus_event_format(ev, line, sizeof line) >= 0)
+        fprintf(stderr, "services: %s: %s\n", (const char *)userdata, line);
+}
+
+/* An outage of a role's connections: how many tries so far, since when. */
+typedef struct outage {
+    int attempt;
+    int64_t since;
+    const char *endpoint;
+} outage;
+
+/* After a transport failure: the first one reports the connection lost
+ * through the bus's hook; then waits with capped exponential backoff and
+ * jitter. */
+static void back_off(msgbus_bus *bus, outage *o, const char *endpoint, const char *why)
+{
+    if (o->attempt++ == 0) {
+        o->since = now_ms();
+        o->endpoint = endpoint;
+        msgbus_event ev = { 0 };
+        ev.kind = MSGBUS_EVENT_CONNECTION_LOST;
+        ev.source = "services";
+        ev.endpoint = endpoint;
+        ev.error = why;
+        ev.code = MSGBUS_EUNAVAILABLE;
+        msgbus_emit_event(bus, &ev);
+    }
+    msgbus_outbox_options opts;
+    msgbus_outbox_options_init(&opts);
+    opts.backoff_base_ms = 100;
+    opts.backoff_max_ms = RECONNECT_MAX_MS;
+    int64_t ms = msgbus_outbox_backoff(&opts, o->attempt,
+                                       (uint64_t)rand() << 16 ^ (uint64_t)rand());
     usleep((useconds_t)ms * 1000);
+}
+
+/* After a step that reached its servers: ends an outage, if any. */
+static void restored(msgbus_bus *bus, outage *o)
+{
+    if (o->attempt == 0)
+        return;
+    msgbus_event ev = { 0 };
+    ev.kind = MSGBUS_EVENT_CONNECTION_RESTORED;
+    ev.source = "services";
+    ev.endpoint = o->endpoint;
+    ev.attempt = o->attempt;
+    ev.duration_ms = now_ms() - o->since;
+    msgbus_emit_event(bus, &ev);
+    o->attempt = 0;
+}
+
+/* A bus that knows the shop's types and routes and prints events. */
+static msgbus_bus *shop_bus(void *userdata, const char *role)
+{
+    msgbus_bus *bus = msgbus_bus_new(userdata);
+    if (bus && (msgbus_bus_install(bus, &shop_module, NULL) < 0 ||
+                msgbus_set_event_hook(bus, print_event, (void *)role) < 0)) {
+        msgbus_bus_free(bus);
+        bus = NULL;
+    }
+    return bus;
 }
 
 static int fail(const char *what, const char *text)
@@ -143,37 +211,96 @@ static int64_t now_ms(void)
 
 /* ---- orders: place orders -------------------------------------------------- */
 
+#define ORDERS_SCHEMA "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY," \
+                      " customer text NOT NULL, amount bigint NOT NULL)"
+
+/* Places orders first .. first + count - 1 and their OrderPlaced events in
+ * one transaction: all or none.  *at_commit tells whether a failure came
+ * from the COMMIT itself (its outcome is then unknown). */
+static int place_batch(store *s, long first, long count, bool *at_commit)
+{
+    msgbus_error err;
+    *at_commit = false;
+    int rc = exec_sql(s, "BEGIN");
+    for (long id = first; id < first + count && rc == 0; id++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO orders VALUES (%ld, 'customer-%ld', %ld)", id,
+                 id % 97, 1000 + id % 500);
+        rc = exec_sql(s, sql);
+        shop_OrderPlaced ev;
+        shop_OrderPlaced_init(&ev);
+        ev.order_id = id;
+        char customer[32];
+        snprintf(customer, sizeof customer, "customer-%ld", id % 97);
+        ev.customer = customer;
+        ev.amount = 1000 + id % 500;
+        if (rc == 0 && (rc = msgbus_outbox_register(s->outbox, &ev.base, NULL, NULL, &err)) < 0)
+            fail("register", err.text);
+    }
+    if (rc == 0) {
+        *at_commit = true;
+        rc = exec_sql(s, "COMMIT");
+    } else if (!s->pg || PQstatus(s->pg) == CONNECTION_OK) {
+        exec_sql(s, "ROLLBACK");
+    }
+    return rc;
+}
+
 static int place(const char *spec, long first, long count)
 {
     store s;
     msgbus_error err;
-    if (store_open(&s, spec, "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY,"
-                             " customer text NOT NULL, amount bigint NOT NULL)", &err) < 0)
+    if (store_open(&s, spec, ORDERS_SCHEMA, &err) < 0)
         return fail("orders database", err.text);
     int rc = 0;
-    /* 100 orders per transaction: each order row and its event commit together. */
-    for (long i = first; i < first + count && rc == 0; i += 100) {
-        rc = exec_sql(&s, "BEGIN");
-        for (long id = i; id < i + 100 && id < first + count && rc == 0; id++) {
-            char sql[128];
-            snprintf(sql, sizeof sql, "INSERT INTO orders VALUES (%ld, 'customer-%ld', %ld)", id,
-                     id % 97, 1000 + id % 500);
-            rc = exec_sql(&s, sql);
-            shop_OrderPlaced ev;
-            shop_OrderPlaced_init(&ev);
-            ev.order_id = id;
-            char customer[32];
-            snprintf(customer, sizeof customer, "customer-%ld", id % 97);
-            ev.customer = customer;
-            ev.amount = 1000 + id % 500;
-            if (rc == 0 && (rc = msgbus_outbox_register(s.outbox, &ev.base, NULL, NULL, &err)) < 0)
-                fail("register", err.text);
-        }
-        if (rc == 0)
-            rc = exec_sql(&s, "COMMIT");
-    }
+    bool at_commit;
+    /* 100 orders per transaction. */
+    for (long i = first; i < first + count && rc == 0; i += 100)
+        rc = place_batch(&s, i, first + count - i < 100 ? first + count - i : 100, &at_commit);
     store_close(&s);
     return rc == 0 ? 0 : 1;
+}
+
+/* A producer that runs until SIGTERM: batches of 100 orders from first on,
+ * pause_ms apart.  A batch that fails is never retried (its ids are
+ * skipped): stdout gets "failed FIRST" when the database refused it before
+ * COMMIT, "unknown FIRST" when the COMMIT got no answer.  A lost database
+ * connection is reset with backoff, and reported through the bus's hook. */
+static int produce(const char *spec, long first, int pause_ms)
+{
+    store s;
+    msgbus_error err;
+    if (store_open(&s, spec, ORDERS_SCHEMA, &err) < 0)
+        return fail("orders database", err.text);
+    msgbus_bus *bus = shop_bus(NULL, "producer");
+    if (!bus)
+        return fail("bus", "out of memory");
+    outage down = { 0, 0, NULL };
+    size_t placed = 0, failed = 0, unknown = 0;
+    for (long i = first; !stopping;) {
+        if (s.pg && PQstatus(s.pg) != CONNECTION_OK) {
+            back_off(bus, &down, spec, PQerrorMessage(s.pg));
+            if (msgbus_pg_outbox_reconnect(s.outbox, NULL) == 0)
+                PQclear(PQexec(s.pg, "SET client_min_messages = warning"));
+            continue;
+        }
+        bool at_commit;
+        if (place_batch(&s, i, 100, &at_commit) == 0) {
+            placed += 100;
+            restored(bus, &down);
+        } else {
+            printf("%s %ld\n", at_commit ? "unknown" : "failed", i);
+            fflush(stdout);
+            *(at_commit ? &unknown : &failed) += 1;
+        }
+        i += 100;
+        usleep((useconds_t)pause_ms * 1000);
+    }
+    fprintf(stderr, "producer: placed %zu orders; %zu batches failed, %zu unknown\n", placed,
+            failed, unknown);
+    msgbus_bus_free(bus);
+    store_close(&s);
+    return 0;
 }
 
 /* ---- the relay: orders outbox -> JetStream --------------------------------- */
@@ -187,14 +314,16 @@ static int relay(const char *spec, const char *url, int secs)
         return fail("orders database", err.text);
     if (msgbus_nats_connect(url, RECONNECT_MAX_MS, &nc, &err) < 0)
         return fail("nats", err.text);
+    msgbus_bus *bus = shop_bus(NULL, "relay");  /* knows the routes */
+    if (!bus)
+        return fail("bus", "out of memory");
+    outage down = { 0, 0, NULL };
     const char *subjects[] = { "shop.>" };
-    for (int attempt = 1; msgbus_nats_stream_ensure(nc, STREAM, subjects, 1, 0, &err) < 0; attempt++) {
-        if (err.code != MSGBUS_EUNAVAILABLE || stopping || attempt > 100)
+    while (msgbus_nats_stream_ensure(nc, STREAM, subjects, 1, 0, &err) < 0) {
+        if (err.code != MSGBUS_EUNAVAILABLE || stopping || down.attempt >= 100)
             return fail("stream", err.text);
-        back_off("relay", attempt, err.text);
+        back_off(bus, &down, url, err.text);
     }
-    msgbus_bus *bus = msgbus_bus_new(NULL);     /* knows the routes */
-    msgbus_bus_install(bus, &shop_module, NULL);
     msgbus_nats_publisher_options po;
     msgbus_nats_publisher_options_init(&po);
     po.source = "/shop/orders";
@@ -209,7 +338,7 @@ static int relay(const char *spec, const char *url, int secs)
     o.batch_size = 200;
     o.lease_ms = 10000;
     size_t total = 0;
-    int rc = 0, attempt = 0;
+    int rc = 0;
     bool follow = secs == 0;
     int64_t end = now_ms() + (int64_t)secs * 1000, idle_since = now_ms();
     while (!stopping && (follow || (now_ms() < end && now_ms() - idle_since < IDLE_MS))) {
@@ -220,10 +349,10 @@ static int relay(const char *spec, const char *url, int secs)
         total += st.processed;
         if (rc == MSGBUS_EUNAVAILABLE) {
             /* The rows keep their attempts: wait, reconnect, resume. */
-            back_off("relay", ++attempt, err.text);
-            if (s.pg && PQstatus(s.pg) != CONNECTION_OK &&
-                msgbus_pg_outbox_reconnect(s.outbox, &err) == 0)
-                fprintf(stderr, "services: relay: database reconnected\n");
+            bool db_lost = s.pg && PQstatus(s.pg) != CONNECTION_OK;
+            back_off(bus, &down, db_lost ? spec : url, err.text);
+            if (db_lost)
+                msgbus_pg_outbox_reconnect(s.outbox, NULL);    /* else: the next step says */
             idle_since = now_ms();
             rc = 0;
             continue;
@@ -232,9 +361,7 @@ static int relay(const char *spec, const char *url, int secs)
             fail("relay", err.text);
             break;
         }
-        if (attempt)
-            fprintf(stderr, "services: relay: connection restored after %d attempts\n", attempt);
-        attempt = 0;
+        restored(bus, &down);
         if (st.claimed) {
             idle_since = now_ms();
             continue;
@@ -288,19 +415,21 @@ static int billing(const char *spec, const char *url, int secs)
         return fail("billing database", err.text);
     if (msgbus_nats_connect(url, RECONNECT_MAX_MS, &nc, &err) < 0)
         return fail("nats", err.text);
+    msgbus_bus *bus = shop_bus(&s, "billing");
+    if (!bus)
+        return fail("bus", "out of memory");
+    outage down = { 0, 0, NULL };
     const char *subjects[] = { "shop.>" };
-    for (int attempt = 1; msgbus_nats_stream_ensure(nc, STREAM, subjects, 1, 0, &err) < 0; attempt++) {
-        if (err.code != MSGBUS_EUNAVAILABLE || stopping || attempt > 100)
+    while (msgbus_nats_stream_ensure(nc, STREAM, subjects, 1, 0, &err) < 0) {
+        if (err.code != MSGBUS_EUNAVAILABLE || stopping || down.attempt >= 100)
             return fail("stream", err.text);
-        back_off("billing", attempt, err.text);
+        back_off(bus, &down, url, err.text);
     }
     msgbus_inbox inbox;
     int rc = s.pg ? msgbus_pg_inbox_new(s.pg, NULL, &inbox, &err)
                   : msgbus_sqlite_inbox_new(s.db, NULL, &inbox, &err);
     if (rc < 0)
         return fail("inbox", err.text);
-    msgbus_bus *bus = msgbus_bus_new(&s);
-    msgbus_bus_install(bus, &shop_module, NULL);
     msgbus_nats_consumer_options co;
     msgbus_nats_consumer_options_init(&co);
     co.stream = STREAM;
@@ -310,13 +439,12 @@ static int billing(const char *spec, const char *url, int secs)
     co.ack_wait_ms = 5000;
     co.backoff_base_ms = 200;
     msgbus_nats_consumer *c = NULL;
-    for (int attempt = 1; msgbus_nats_consumer_new(nc, bus, &co, &c, &err) < 0; attempt++) {
-        if (err.code != MSGBUS_EUNAVAILABLE || stopping || attempt > 100)
+    while (msgbus_nats_consumer_new(nc, bus, &co, &c, &err) < 0) {
+        if (err.code != MSGBUS_EUNAVAILABLE || stopping || down.attempt >= 100)
             return fail("consumer", err.text);
-        back_off("billing", attempt, err.text);
+        back_off(bus, &down, url, err.text);
     }
     size_t handled = 0, duplicates = 0;
-    int attempt = 0;
     bool follow = secs == 0;
     int64_t end = now_ms() + (int64_t)secs * 1000, idle_since = now_ms();
     while (!stopping && (follow || (now_ms() < end && now_ms() - idle_since < IDLE_MS))) {
@@ -325,7 +453,7 @@ static int billing(const char *spec, const char *url, int secs)
         rc = msgbus_nats_connected(nc) ? msgbus_nats_consume(c, 250, &st, &err)
            : msgbus_error_set(&err, MSGBUS_EUNAVAILABLE, NULL, "nats: not connected");
         if (rc == MSGBUS_EUNAVAILABLE) {
-            back_off("billing", ++attempt, err.text);
+            back_off(bus, &down, url, err.text);
             idle_since = now_ms();
             rc = 0;
             continue;
@@ -334,7 +462,7 @@ static int billing(const char *spec, const char *url, int secs)
             fail("consume", err.text);
             break;
         }
-        attempt = 0;
+        restored(bus, &down);
         handled += st.handled;
         duplicates += st.duplicates;
         if (st.received)
@@ -401,6 +529,8 @@ int main(int argc, char **argv)
     srand((unsigned)getpid() ^ (unsigned)time(NULL));
     if (argc == 5 && strcmp(argv[1], "place") == 0)
         rc = place(argv[2], atol(argv[3]), atol(argv[4]));
+    else if (argc == 5 && strcmp(argv[1], "produce") == 0)
+        rc = produce(argv[2], atol(argv[3]), atoi(argv[4]));
     else if (argc == 5 && strcmp(argv[1], "relay") == 0)
         rc = relay(argv[2], argv[3], atoi(argv[4]));
     else if (argc == 5 && strcmp(argv[1], "billing") == 0)
@@ -408,7 +538,8 @@ int main(int argc, char **argv)
     else if (argc == 4 && strcmp(argv[1], "report") == 0)
         rc = report(argv[2], argv[3]);
     else
-        fprintf(stderr, "usage: services place DB FIRST COUNT | relay DB NATS_URL SECS |"
+        fprintf(stderr, "usage: services place DB FIRST COUNT | produce DB FIRST PAUSE_MS |"
+                        " relay DB NATS_URL SECS |"
                         " billing DB NATS_URL SECS | report ORDERS_DB BILLING_DB\n");
     nats_Close();
     return rc;

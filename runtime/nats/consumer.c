@@ -282,8 +282,16 @@ int msgbus_nats_consume(msgbus_nats_consumer *c, int64_t timeout_ms,
                                           timeout_ms > 0 ? timeout_ms : 1, &jerr);
     if (s == NATS_TIMEOUT)
         return 0;
-    if (s != NATS_OK)
-        return nats_fail(s, jerr, "fetching messages", err);
+    if (s != NATS_OK) {
+        /* A cluster moving the consumer's leader answers "Leadership
+         * Change", or nobody answers: wait for the new leader. */
+        const char *last = nats_GetLastError(NULL);
+        bool moving = s == NATS_NO_RESPONDERS || (last && strstr(last, "Leadership Change"));
+        int rc = nats_fail(s, jerr, "fetching messages", err);
+        if (moving && err)
+            err->code = MSGBUS_EUNAVAILABLE;
+        return moving ? MSGBUS_EUNAVAILABLE : rc;
+    }
     int rc = 0;
     for (int i = 0; i < list.Count; i++) {
         stats->received++;

@@ -19,6 +19,7 @@ typedef struct ack {
     char id[MSGBUS_OUTBOX_ID_SIZE];
     bool ok;
     bool transport;             /* failed for want of the server, not the message */
+    bool no_responders;         /* nobody answered: no stream, or its leader is being elected */
     char error[120];
 } ack;
 
@@ -50,6 +51,8 @@ struct msgbus_nats_publisher {
     size_t n_held;
     msgbus_outbox_stats *stats;     /* of the running relay step: PubAck failures move rows */
     char unavailable[MSGBUS_ERROR_TEXT_LENGTH];  /* why no PubAck came, or "" */
+    char checked_subject[256];      /* of the running relay step: the last subject */
+    bool checked_has_stream;        /* looked up after no responders, and the answer */
     bool rows_write;                /* the caller's handlers may write: keep row units */
 };
 
@@ -84,6 +87,7 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
             snprintf(a->id, sizeof a->id, "%s", id);
             a->ok = pa != NULL;
             a->transport = !pa && (!pae || nats_transport_failure(pae->Err, pae->ErrCode));
+            a->no_responders = !pa && pae && pae->Err == NATS_NO_RESPONDERS;
             snprintf(a->error, sizeof a->error, "%s",
                      pa ? "" : pae && pae->ErrText ? pae->ErrText
                         : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
@@ -121,6 +125,49 @@ static const ack *find_ack(const msgbus_nats_publisher *pub, const char *id, siz
             return &pub->acks[i];
         }
     return NULL;
+}
+
+/* The ack of id copied out under the lock (so no lock is held while the
+ * server is asked anything); one that never came is a transport failure. */
+static ack ack_of(msgbus_nats_publisher *pub, const char *id, size_t *hint)
+{
+    ack a = { .ok = false, .transport = true, .no_responders = false, .error = "timed out" };
+    pthread_mutex_lock(&pub->lock);
+    const ack *found = find_ack(pub, id, hint);
+    if (found)
+        a = *found;
+    pthread_mutex_unlock(&pub->lock);
+    return a;
+}
+
+/* No responders to a publish: either no stream takes the subject (the
+ * message's routing is wrong: a failed attempt) or the stream that takes
+ * it has no leader right now (a cluster electing one: a transport
+ * failure).  The server's list of streams tells which; a server that
+ * cannot answer counts as unavailable.  One lookup per subject and step. */
+static bool stream_takes(msgbus_nats_publisher *pub, const char *type)
+{
+    char subject[256];
+    if (msgbus_nats_subject(pub->bus, type, pub->prefix, subject, sizeof subject) < 0)
+        return false;
+    if (pub->checked_subject[0] && strcmp(subject, pub->checked_subject) == 0)
+        return pub->checked_has_stream;
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Info.SubjectsFilter = subject;
+    jsStreamNamesList *names = NULL;
+    natsStatus s = js_StreamNames(&names, pub->js, &o, NULL);
+    bool has = s == NATS_OK ? names && names->Count > 0 : nats_transport_failure(s, 0);
+    jsStreamNamesList_Destroy(names);
+    snprintf(pub->checked_subject, sizeof pub->checked_subject, "%s", subject);
+    pub->checked_has_stream = has;
+    return has;
+}
+
+/* True if a (not ok) failed for want of the server. */
+static bool transport_failure(msgbus_nats_publisher *pub, const ack *a, const char *type)
+{
+    return a->transport || (a->no_responders && stream_takes(pub, type));
 }
 
 static void forget_acks(msgbus_nats_publisher *pub)
@@ -194,13 +241,12 @@ static int publish_row(msgbus_bus *bus, const msgbus_outbox_row *row, void *user
         return 0;           /* the batch's end waits for the PubAck */
     /* No batch: the row is marked right after this returns, so wait now. */
     wait_for_acks(pub);
-    pthread_mutex_lock(&pub->lock);
     size_t hint = 0;
-    const ack *a = find_ack(pub, row->id, &hint);
-    int rc = a && a->ok ? 0
-           : msgbus_error_set(err, !a || a->transport ? MSGBUS_EUNAVAILABLE : MSGBUS_EIO, NULL,
-                              "no PubAck: %s", a ? a->error : "timed out");
-    pthread_mutex_unlock(&pub->lock);
+    ack a = ack_of(pub, row->id, &hint);
+    int rc = a.ok ? 0
+           : msgbus_error_set(err, transport_failure(pub, &a, row->type) ? MSGBUS_EUNAVAILABLE
+                                                                          : MSGBUS_EIO,
+                              NULL, "no PubAck: %s", a.error);
     /* A failure is reported by the relay as the handler's. */
     if (rc == 0)
         ack_event(bus, MSGBUS_EVENT_PUBLISH_ACKED, row->id, row->type, row->attempts + 1, NULL, 0);
@@ -367,21 +413,20 @@ static int settle(msgbus_nats_publisher *pub, msgbus_error *err)
     int rc = 0;
     size_t hint = 0;
     wait_for_acks(pub);
-    pthread_mutex_lock(&pub->lock);
     for (size_t i = 0; i < pub->n_held && rc == 0; i++) {
         const claimed *row = &pub->held[i];
-        const ack *a = find_ack(pub, row->id, &hint);
+        ack a = ack_of(pub, row->id, &hint);
         int attempts = row->attempts + 1;
-        if (a && a->ok) {
+        if (a.ok) {
             rc = ops->mark_processed(pub->inner->self, row->id, now, err);
             ack_event(pub->bus, MSGBUS_EVENT_PUBLISH_ACKED, row->id, row->type, attempts, NULL, 0);
             continue;
         }
-        if (!a || a->transport) {
+        if (transport_failure(pub, &a, row->type)) {
             if (!pub->unavailable[0])
                 snprintf(pub->unavailable, sizeof pub->unavailable,
-                         "nats.publish: row %s: no PubAck within %lld ms: %.80s", row->id,
-                         (long long)pub->ack_timeout_ms, a ? a->error : "timed out");
+                         "nats.publish: row %s: no PubAck: %.80s (ack timeout %lld ms)",
+                         row->id, a.error, (long long)pub->ack_timeout_ms);
             /* The relay counted the row processed when it was published. */
             if (pub->stats && pub->stats->processed > 0)
                 pub->stats->processed--;
@@ -392,7 +437,7 @@ static int settle(msgbus_nats_publisher *pub, msgbus_error *err)
             continue;
         }
         char why[200];
-        snprintf(why, sizeof why, "nats.publish: no PubAck: %s", a ? a->error : "timed out");
+        snprintf(why, sizeof why, "nats.publish: no PubAck: %s", a.error);
         ack_event(pub->bus, MSGBUS_EVENT_PUBLISH_FAILED, row->id, row->type, attempts, why, 0);
         /* The relay counted the row processed when it was published. */
         if (pub->stats && pub->stats->processed > 0)
@@ -414,7 +459,6 @@ static int settle(msgbus_nats_publisher *pub, msgbus_error *err)
                       delay);
         }
     }
-    pthread_mutex_unlock(&pub->lock);
     pub->n_held = 0;
     return rc;
 }
@@ -568,6 +612,7 @@ int msgbus_nats_relay(msgbus_bus *bus, msgbus_nats_publisher *pub,
      * when the batch settles, before the relay reports the batch. */
     pub->stats = stats;
     pub->unavailable[0] = '\0';
+    pub->checked_subject[0] = '\0';
     int rc = msgbus_process_outbox(bus, pub->wrapped, &o, stats, err);
     pub->stats = NULL;
     /* The marks of the acked rows are committed; say the server is gone. */
