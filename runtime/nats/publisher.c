@@ -85,12 +85,21 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
         if (pub->n_acks < pub->cap_acks) {
             ack *a = &pub->acks[pub->n_acks++];
             snprintf(a->id, sizeof a->id, "%s", id);
-            a->ok = pa != NULL;
-            a->transport = !pa && (!pae || nats_transport_failure(pae->Err, pae->ErrCode));
+            /* A clustered stream leader answers a repeat of a Nats-Msg-Id
+             * whose first copy is still being replicated with "duplicate"
+             * and sequence 0: nothing is stored yet, and that first copy
+             * may still be lost with the leader.  Not a PubAck, then: the
+             * row is given back and published again later, when the
+             * answer has a sequence (newer servers answer an error). */
+            bool staged = pa && pa->Duplicate && pa->Sequence == 0;
+            a->ok = pa != NULL && !staged;
+            a->transport = staged ||
+                           (!pa && (!pae || nats_transport_failure(pae->Err, pae->ErrCode)));
             a->no_responders = !pa && pae && pae->Err == NATS_NO_RESPONDERS;
             snprintf(a->error, sizeof a->error, "%s",
-                     pa ? "" : pae && pae->ErrText ? pae->ErrText
-                        : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
+                     staged ? "duplicate of a message not yet stored (sequence 0)"
+                     : pa ? "" : pae && pae->ErrText ? pae->ErrText
+                     : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
         }
         pthread_mutex_unlock(&pub->lock);
     }
