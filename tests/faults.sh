@@ -23,6 +23,11 @@ billing_pid=
 
 short() { [ "${FAULT_SHORT:-no}" = yes ]; }
 
+# They need the two services and the stream helper (all three backends).
+for prog in "$services" "$tool" ./tests/fault_stream; do
+    [ -x "$prog" ] || { echo "SKIP: $prog is not built (needs SQLite, PostgreSQL and NATS)"; exit 77; }
+done
+
 check() {
     what=$1; shift
     if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failed=$((failed + 1)); fi
