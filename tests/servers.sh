@@ -40,6 +40,7 @@ servers_cleanup() {
         # fast shutdown.
         postmaster=$(head -n 1 "$servers_dir/pg/postmaster.pid" 2>/dev/null)
         pg_signal_all CONT
+        kill -CONT "$pg_pid" 2>/dev/null
         [ -n "$postmaster" ] && kill -INT "$postmaster" 2>/dev/null
         wait_gone "$pg_pid"
     fi
@@ -89,8 +90,15 @@ pg_launch() {
     else
         speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     fi
-    as_pg "$PG_BIN/postgres" -D "$pgdata" -h 127.0.0.1 -p "$pg_port" -k "$pgdata" \
-        $speed -c max_connections=50 >>"$servers_dir/pg.log" 2>&1 &
+    # A plain command in the background, so that pg_pid is runuser's own
+    # pid (a function would put a subshell between) and can be continued.
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$PG_BIN/postgres" -D "$pgdata" -h 127.0.0.1 -p "$pg_port" \
+            -k "$pgdata" $speed -c max_connections=50 >>"$servers_dir/pg.log" 2>&1 &
+    else
+        "$PG_BIN/postgres" -D "$pgdata" -h 127.0.0.1 -p "$pg_port" \
+            -k "$pgdata" $speed -c max_connections=50 >>"$servers_dir/pg.log" 2>&1 &
+    fi
     pg_pid=$!
     i=0
     until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$pg_port" 2>/dev/null; do
@@ -112,6 +120,7 @@ pg_signal_all() {
 
 pg_crash() {
     as_pg "$PG_BIN/pg_ctl" stop -D "$pgdata" -m immediate -t 10 >/dev/null 2>&1
+    kill -CONT "$pg_pid" 2>/dev/null     # a runuser stopped by an earlier stall
     wait_gone "$pg_pid"
 }
 
@@ -123,9 +132,15 @@ pg_stall() {
     pg_signal_all STOP
     sleep "$1"
     pg_signal_all CONT
-    # runuser stops itself when its child stops: wake it too, or it never
-    # reaps the postmaster.
-    kill -CONT "$pg_pid" 2>/dev/null
+    # runuser stops itself when it sees its child stopped, maybe after the
+    # SIGCONT above: wake it until it runs, or it never reaps the postmaster.
+    i=0
+    while [ $i -lt 30 ]; do
+        kill -CONT "$pg_pid" 2>/dev/null
+        sleep 0.1
+        case $(ps -o stat= -p "$pg_pid" 2>/dev/null) in T*) ;; *) break ;; esac
+        i=$((i + 1))
+    done
     return 0
 }
 
