@@ -34,9 +34,11 @@ async_job *async_job_new(msgbus_async *abus, const msgbus_msg *msg, msgbus_error
     job->current.type = msg->type;
     job->results = msgbus_results_new();
     job->current.data = msgbus_malloc(msg->type->size);
+    /* Initialized at once: a job freed on failure clears it. */
+    if (job->current.data)
+        msgbus_value_init(msg->type, job->current.data);
     if (job->results == NULL || job->current.data == NULL)
         goto nomem;
-    msgbus_value_init(msg->type, job->current.data);
     if (msgbus_value_copy(msg->type, job->current.data, msg) != 0)
         goto nomem;
     return job;

@@ -137,14 +137,22 @@ static int mem_claim(void *self, int64_t now, const char *worker, int64_t until,
     if (k > max)
         k = max;
     int rc = 0;
-    for (size_t i = 0; i < k && rc == 0; i++) {
-        rc = set_text(&picked[i]->locked_by, worker);
-        picked[i]->locked_until = until;
+    size_t leased = 0;
+    for (; leased < k && rc == 0; leased++) {
+        rc = set_text(&picked[leased]->locked_by, worker);
+        picked[leased]->locked_until = until;
     }
     if (rc == 0)
         rc = hand_out(picked, k, rows, n, err);
     else
         oom(err);
+    if (rc < 0) {
+        /* A claim that failed leases nothing. */
+        for (size_t i = 0; i < leased; i++) {
+            set_text(&picked[i]->locked_by, NULL);
+            picked[i]->locked_until = 0;
+        }
+    }
     msgbus_free(picked);
     return rc;
 }
