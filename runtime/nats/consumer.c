@@ -127,9 +127,9 @@ static int decode_event(msgbus_bus *bus, const char *data, int len, event *ev,
     const char *type_name = json_string_value(json_object_get(root, "type"));
     json_t *payload = json_object_get(root, "data");
     int rc = 0;
-    if (!spec || strcmp(spec, "1.0") != 0 || !id || !type_name || !payload)
+    if (!spec || strcmp(spec, "1.0") != 0 || !id || !*id || !type_name || !payload)
         rc = msgbus_error_set(err, MSGBUS_ETYPE, NULL,
-                              "not a CloudEvent 1.0 with id, type and data");
+                              "not a CloudEvent 1.0 with a non-empty id, a type and data");
     else if (strlen(id) >= sizeof ev->id)
         rc = msgbus_error_set(err, MSGBUS_ELIMIT, NULL, "event id too long");
     else if (!(ev->type = msgbus_bus_find_type(bus, type_name)))
