@@ -12,6 +12,6 @@ void metrics_record(struct bus_obs *obs, const handler_entry *h, const msgbus_ty
 
 void metrics_free(struct bus_obs *obs)
 {
-    free(obs->metrics);
+    msgbus_free(obs->metrics);
     obs->metrics = NULL;
 }

@@ -34,9 +34,10 @@ extern "C" {
  * doubling up to reconnect_max_ms, 0: 5000), also when no server answers
  * at start (*out is then set and connects in the background), and gives
  * up a silent server after 3 missed pings 2 s apart.  Publishes made while
- * disconnected wait in libnats's buffer; their PubAcks time out
- * (msgbus_nats_relay then returns MSGBUS_EUNAVAILABLE).  Destroy *out with
- * natsConnection_Destroy.  Returns 0, MSGBUS_EINVAL or MSGBUS_EIO. */
+ * disconnected wait in libnats's buffer; their PubAcks time out (a
+ * transport failure for msgbus_nats_relay).  Destroy *out with
+ * natsConnection_Destroy.  Returns 0, MSGBUS_EINVAL (no URL),
+ * MSGBUS_EUNAVAILABLE or MSGBUS_EIO (libnats refused the options). */
 int msgbus_nats_connect(const char *urls, int64_t reconnect_max_ms, natsConnection **out,
                         msgbus_error *err);
 
@@ -47,7 +48,8 @@ bool msgbus_nats_connected(natsConnection *nc);
 
 /* Creates stream name over subjects (or checks it exists), keeping
  * messages on disk, with a duplicate window of dup_window_ms (0: the
- * server's default, 2 minutes).  Returns 0 or MSGBUS_EIO. */
+ * server's default, 2 minutes).  Returns 0, MSGBUS_EINVAL (no connection,
+ * name or subjects) or MSGBUS_EIO. */
 int msgbus_nats_stream_ensure(natsConnection *nc, const char *name, const char *const *subjects,
                               size_t n_subjects, int64_t dup_window_ms, msgbus_error *err);
 
@@ -89,7 +91,10 @@ void msgbus_nats_publisher_free(msgbus_nats_publisher *pub);
  * released with its attempts unchanged, and the step returns
  * MSGBUS_EUNAVAILABLE after committing the marks of the rows that were
  * acked; only the broker's refusal of a message counts as an attempt.
- * Returns 0, MSGBUS_EUNAVAILABLE or the repository's error. */
+ * Returns 0, MSGBUS_EUNAVAILABLE, MSGBUS_EINVAL (no publisher, invalid
+ * options), MSGBUS_ELIMIT (too many handlers in opts) or the repository's
+ * error, as msgbus_process_outbox: MSGBUS_EIO, MSGBUS_ENOMEM,
+ * MSGBUS_ESTATE or MSGBUS_ENOTFOUND. */
 int msgbus_nats_relay(msgbus_bus *bus, msgbus_nats_publisher *pub,
                       const msgbus_outbox_options *opts, msgbus_outbox_stats *stats,
                       msgbus_error *err);
@@ -100,8 +105,9 @@ int msgbus_nats_relay(msgbus_bus *bus, msgbus_nats_publisher *pub,
 char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source);
 
 /* The subject of row: the route of its type in bus's modules, or its full
- * type name, behind prefix (may be NULL).  Writes at most size bytes;
- * returns MSGBUS_ELIMIT if it did not fit. */
+ * type name, behind prefix (may be NULL).  Writes at most size bytes.
+ * Returns 0, MSGBUS_EINVAL (no type name or buffer) or MSGBUS_ELIMIT if it
+ * did not fit. */
 int msgbus_nats_subject(const msgbus_bus *bus, const char *type_name, const char *prefix,
                         char *out, size_t size);
 
@@ -146,8 +152,9 @@ void msgbus_nats_consumer_free(msgbus_nats_consumer *c);
 /* Fetches up to one batch, waiting at most timeout_ms, and handles each
  * message in order.  A message that fails is naked or terminated, never
  * an error of this call; stats (may be NULL) says what happened.  Returns
- * 0, MSGBUS_EUNAVAILABLE when the server cannot be reached (try again
- * later), or MSGBUS_EIO when the server refuses or the inbox fails. */
+ * 0, MSGBUS_EINVAL (no consumer), MSGBUS_EUNAVAILABLE when the server
+ * cannot be reached or its consumer leader moves (try again later), or
+ * MSGBUS_EIO when the server refuses or the inbox fails. */
 int msgbus_nats_consume(msgbus_nats_consumer *c, int64_t timeout_ms,
                         msgbus_nats_consumer_stats *stats, msgbus_error *err);
 
