@@ -8,5 +8,6 @@
 #include <msgbus/outbox.h>
 #include <msgbus/async.h>
 #include <msgbus/events.h>
+#include <msgbus/metrics.h>
 
 #endif /* MSGBUS_MSGBUS_H */
