@@ -9,5 +9,6 @@
 #include <msgbus/async.h>
 #include <msgbus/events.h>
 #include <msgbus/metrics.h>
+#include <msgbus/trace.h>
 
 #endif /* MSGBUS_MSGBUS_H */
