@@ -302,6 +302,34 @@ START_TEST(message_ids_are_unique_across_processes)
 }
 END_TEST
 
+/* On the async bus the handlers of one handle, on any worker, share its
+ * flow and trace. */
+START_TEST(async_handlers_share_the_flow)
+{
+    msgbus_bus *bus = new_bus();
+    msgbus_async *abus = msgbus_async_new(bus, 2, NULL);
+    ck_assert_ptr_nonnull(abus);
+    ot_Ship m;
+    msgbus_value_init(&ot_Ship_type, &m);
+    m.order_id = 1;
+    m.label = (char *)"x";
+    ck_assert_int_eq(msgbus_async_handle(abus, &m.base, NULL, NULL), 0);
+    for (int i = 0; i < 100 && msgbus_async_pending(abus) > 0; i++)
+        msgbus_async_wait(abus, 100);
+    ck_assert_uint_eq(msgbus_async_pending(abus), 0);
+    ck_assert_int_eq(n_calls, 2);
+    ck_assert(is_uuid7(calls[0].id));
+    ck_assert_str_eq(calls[0].correlation, calls[0].id);
+    ck_assert_str_eq(calls[1].correlation, calls[0].id);
+    ck_assert_str_eq(calls[1].causation, calls[0].id);
+    ck_assert_str_ne(calls[1].id, calls[0].id);
+    ck_assert_str_eq(calls[1].trace, calls[0].trace);
+    ck_assert_str_ne(calls[1].span, calls[0].span);
+    msgbus_async_free(abus);
+    msgbus_bus_free(bus);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("trace");
@@ -311,6 +339,7 @@ int main(void)
     tcase_add_test(tc, rows_registered_by_a_handler_carry_its_context);
     tcase_add_test(tc, traceparent_text);
     tcase_add_test(tc, message_ids_are_unique_across_processes);
+    tcase_add_test(tc, async_handlers_share_the_flow);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
