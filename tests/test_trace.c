@@ -302,6 +302,45 @@ START_TEST(message_ids_are_unique_across_processes)
 }
 END_TEST
 
+/* The outbox relay's dispatch handles a row in the row's flow and trace:
+ * what a handler registers then follows from it. */
+START_TEST(dispatching_a_row_continues_its_flow)
+{
+    msgbus_outbox_repo *rows = msgbus_outbox_memory_new();
+    msgbus_bus *bus = new_bus();
+    ot_Ship m;
+    msgbus_value_init(&ot_Ship_type, &m);
+    m.order_id = 3;
+    m.label = (char *)"x";
+    json_t *meta = json_pack("{s:s, s:s}", "correlationid", "flow-7", "traceparent",
+                             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    char id[MSGBUS_OUTBOX_ID_SIZE] = "ship-row";
+    ck_assert_int_eq(msgbus_outbox_register(rows, &m.base, id, meta, NULL), 0);
+    json_decref(meta);
+    repo = rows;                /* the handler registers its row here too */
+    static const msgbus_outbox_handler dispatch[] = { MSGBUS_OUTBOX_DISPATCH_HANDLER };
+    msgbus_outbox_options o;
+    msgbus_outbox_options_init(&o);
+    o.now = msgbus_outbox_now() + 10;
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&o, dispatch, 1, NULL), 0);
+    msgbus_outbox_stats st;
+    ck_assert_int_eq(msgbus_process_outbox(bus, rows, &o, &st, NULL), 0);
+    ck_assert_uint_eq(st.processed, 1);
+    ck_assert_str_eq(calls[0].id, "ship-row");
+    ck_assert_str_eq(calls[0].correlation, "flow-7");
+    ck_assert_str_eq(calls[0].trace, "4bf92f3577b34da6a3ce929d0e0e4736");
+    ck_assert_str_eq(calls[0].parent, "00f067aa0ba902b7");
+    msgbus_outbox_row row;
+    ck_assert_int_eq(msgbus_outbox_get(rows, "row-from-handler", &row, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(row.meta, "\"correlationid\":\"flow-7\""));
+    ck_assert_ptr_nonnull(strstr(row.meta, "\"causationid\":\"ship-row\""));
+    msgbus_outbox_row_clear(&row);
+    repo = NULL;
+    msgbus_bus_free(bus);
+    msgbus_outbox_repo_free(rows);
+}
+END_TEST
+
 /* On the async bus the handlers of one handle, on any worker, share its
  * flow and trace. */
 START_TEST(async_handlers_share_the_flow)
@@ -340,6 +379,7 @@ int main(void)
     tcase_add_test(tc, traceparent_text);
     tcase_add_test(tc, message_ids_are_unique_across_processes);
     tcase_add_test(tc, async_handlers_share_the_flow);
+    tcase_add_test(tc, dispatching_a_row_continues_its_flow);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -39,6 +39,31 @@ static int fail(const char *what, const char *text)
     return 1;
 }
 
+#define PROGRAM "services"
+
+/* The library prints nothing: its events come to this hook, which prints
+ * each on stderr as one line, or as NDJSON when MSGBUS_EVENTS=json
+ * (msgbus_events(3)). */
+static void print_event(const msgbus_event *ev, void *userdata)
+{
+    (void)userdata;
+    const char *mode = getenv("MSGBUS_EVENTS");
+    if (mode && strcmp(mode, "off") == 0)
+        return;
+    if (mode && strcmp(mode, "json") == 0) {
+        json_t *o = msgbus_event_to_json(ev);
+        char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (line)
+            fprintf(stderr, "%s\n", line);
+        free(line);
+        json_decref(o);
+        return;
+    }
+    char line[1024];
+    msgbus_event_format(ev, line, sizeof line);
+    fprintf(stderr, "%s: %s\n", PROGRAM, line);
+}
+
 /* ---- the orders database: SQLite or PostgreSQL ---------------------------- */
 
 typedef struct store {
@@ -164,8 +189,9 @@ static int relay(const char *spec, const char *url, int secs)
     const char *subjects[] = { "shop.>" };
     if (msgbus_nats_stream_ensure(nc, STREAM, subjects, 1, 0, &err) < 0)
         return fail("stream", err.text);
-    msgbus_bus *bus = msgbus_bus_new(NULL);     /* knows the routes */
+    msgbus_bus *bus = msgbus_bus_new(NULL);     /* knows the routes, reports events */
     msgbus_bus_install(bus, &shop_module, NULL);
+    msgbus_set_event_hook(bus, print_event, NULL);
     msgbus_nats_publisher_options po;
     msgbus_nats_publisher_options_init(&po);
     po.source = "/shop/orders";
@@ -258,6 +284,7 @@ static int billing(const char *spec, const char *url, int secs)
         return fail("inbox", err.text);
     msgbus_bus *bus = msgbus_bus_new(&s);
     msgbus_bus_install(bus, &shop_module, NULL);
+    msgbus_set_event_hook(bus, print_event, NULL);
     msgbus_nats_consumer_options co;
     msgbus_nats_consumer_options_init(&co);
     co.stream = STREAM;
