@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <msgbus/outbox.h>
 
-static __thread msgbus_ctx *current;
+__thread msgbus_ctx *trace_current_ctx;
 static __thread uuid7_gen ids;
 static __thread uint64_t prng[2];       /* xorshift128+: span ids need only be unique */
 static __thread pid_t seeded_in;        /* a forked child must not repeat its parent */
@@ -187,34 +187,6 @@ static void message_text(trace_flow *f, uint64_t k, uint64_t root, char out[MSGB
     snprintf(out + 28, 9, "%08x", low);
 }
 
-void trace_handle_begin(msgbus_ctx *ctx)
-{
-    trace_flow *f = &ctx->trace.flow;
-    if (f->pending)
-        f->pending = false;
-    else
-        memset(f, 0, offsetof(trace_flow, tracestate) + 1);
-    f->base[0] = '\0';
-}
-
-msgbus_ctx *trace_current(void)
-{
-    return current;
-}
-
-msgbus_ctx *trace_call_begin(msgbus_ctx *ctx)
-{
-    msgbus_ctx *previous = current;
-    ctx->trace.call.has_span = false;
-    current = ctx;
-    return previous;
-}
-
-void trace_call_end(msgbus_ctx *previous)
-{
-    current = previous;
-}
-
 /* ---- the accessors ---------------------------------------------------------- */
 
 const char *msgbus_ctx_message_uuid(msgbus_ctx *ctx)
@@ -365,7 +337,7 @@ static int set_missing(json_t *meta, const char *key, const char *value)
 int trace_fill_meta(json_t *meta, const char *row_id)
 {
     char traceparent[MSGBUS_TRACEPARENT_SIZE];
-    msgbus_ctx *ctx = current;
+    msgbus_ctx *ctx = trace_current_ctx;
     int rc;
     if (ctx) {
         /* Registered by a handler: the row is the handler's message's child. */

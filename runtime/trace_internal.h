@@ -41,16 +41,44 @@ typedef struct trace_state {
 struct msgbus_ctx;
 
 /* Starts a handle on the bus's context: keeps what
- * msgbus_bus_set_next_trace gave, else forgets the last handle's flow. */
-void trace_handle_begin(struct msgbus_ctx *ctx);
+ * msgbus_bus_set_next_trace gave, else forgets the last handle's flow
+ * (a few stores: on the dispatch path). */
+static inline void trace_handle_begin(trace_flow *f)
+{
+    if (f->pending) {
+        f->pending = false;
+    } else {
+        f->root_id[0] = f->correlation[0] = f->root_causation[0] = '\0';
+        f->has_trace = false;
+        f->tracestate[0] = '\0';
+    }
+    f->base[0] = '\0';
+}
 
-/* The context whose handler is running in this thread, or NULL. */
-struct msgbus_ctx *trace_current(void);
+/* The context whose handler is running in this thread, or NULL.  Static
+ * TLS (initial-exec): read and written on every handler call, where a
+ * dynamic TLS lookup would cost a function call. */
+extern __thread struct msgbus_ctx *trace_current_ctx
+#if defined(__GNUC__)
+    __attribute__((tls_model("initial-exec")))
+#endif
+    ;
 
 /* Around one handler call (bus_invoke): a new span, and the current
- * context of the thread.  Returns the previous one, for trace_call_end. */
-struct msgbus_ctx *trace_call_begin(struct msgbus_ctx *ctx);
-void trace_call_end(struct msgbus_ctx *previous);
+ * context of the thread.  Returns the previous one, for trace_call_end.
+ * Inline: on the dispatch path. */
+static inline struct msgbus_ctx *trace_call_begin(struct msgbus_ctx *ctx, trace_call *call)
+{
+    struct msgbus_ctx *previous = trace_current_ctx;
+    call->has_span = false;
+    trace_current_ctx = ctx;
+    return previous;
+}
+
+static inline void trace_call_end(struct msgbus_ctx *previous)
+{
+    trace_current_ctx = previous;
+}
 
 /* What an outbox row registered now should carry in its meta: fills each
  * key of meta (a JSON object) that is missing.  row_id is the row's own
