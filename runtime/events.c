@@ -86,11 +86,7 @@ const char *msgbus_event_kind_name(msgbus_event_kind kind)
 /* "2024-05-01T12:00:00.250Z" for ms since the epoch. */
 static void time_text(int64_t ms, char out[MSGBUS_TIMESTAMP_TEXT_SIZE])
 {
-    msgbus_timestamp ts = { ms / 1000, (int32_t)(ms % 1000) * 1000000 };
-    if (ts.nanos < 0) {
-        ts.seconds--;
-        ts.nanos += 1000000000;
-    }
+    msgbus_timestamp ts = msgbus_timestamp_from_ms(ms);
     if (msgbus_timestamp_to_text(&ts, out) < 0)
         snprintf(out, MSGBUS_TIMESTAMP_TEXT_SIZE, "%" PRId64 "ms", ms);
 }

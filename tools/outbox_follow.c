@@ -5,9 +5,10 @@
  * capped exponential backoff and jitter, reconnects (PostgreSQL through
  * msgbus_pg_outbox_reconnect, NATS through libnats's own reconnection)
  * and resumes.  Connections lost and restored, and the relay's failures,
- * are structured events (msgbus_events(3)) on the bus given to the relay,
- * whose hook prints them one per line; the loop's own steps (started,
- * waiting, stopping) go through follow_report.  See msgbus-outbox(1). */
+ * are structured events (msgbus_events(3)) on the caller's bus, whose
+ * hook prints them as the relay's other events; the loop's own steps
+ * (started, waiting, stopping) go through follow_report.  See
+ * msgbus-outbox(1). */
 #define _POSIX_C_SOURCE 200809L
 #include "outbox_follow.h"
 
@@ -37,21 +38,6 @@ static void follow_report(const char *kind, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     fprintf(stderr, "msgbus-outbox: relay: %s: %s\n", kind, text);
-    fflush(stderr);
-}
-
-/* The events worth a line on stderr: per-row successes and batch totals
- * would drown what an operator looks for. */
-static void print_event(const msgbus_event *ev, void *userdata)
-{
-    (void)userdata;
-    if (ev->kind == MSGBUS_EVENT_PUBLISH_ACKED || ev->kind == MSGBUS_EVENT_BATCH_DONE ||
-        ev->kind == MSGBUS_EVENT_HANDLER_FAILED)
-        return;
-    char line[1024];
-    if (msgbus_event_format(ev, line, sizeof line) < 0)
-        return;
-    fprintf(stderr, "msgbus-outbox: relay: %s\n", line);
     fflush(stderr);
 }
 
@@ -106,14 +92,7 @@ int outbox_follow(const outbox_follow_config *cfg)
     sigaction(SIGINT, &sa, NULL);
 
     msgbus_error err;
-    /* No module: the bus only carries the event hook (subjects stay the
-     * full type names, as without a bus). */
-    msgbus_bus *bus = msgbus_bus_new(NULL);
-    if (!bus || msgbus_set_event_hook(bus, print_event, NULL) < 0) {
-        follow_report("error", "%s", "out of memory");
-        msgbus_bus_free(bus);
-        return 1;
-    }
+    msgbus_bus *bus = cfg->bus;
     natsConnection *nc = NULL;
     msgbus_nats_publisher *pub = NULL;
     bool pg = msgbus_pg_outbox_conn(cfg->repo) != NULL;
@@ -123,7 +102,6 @@ int outbox_follow(const outbox_follow_config *cfg)
             msgbus_nats_publisher_new(nc, cfg->repo, cfg->publisher, &pub, &err) < 0) {
             follow_report("error", "%s", err.text);
             natsConnection_Destroy(nc);
-            msgbus_bus_free(bus);
             return 1;
         }
     }
@@ -198,6 +176,5 @@ int outbox_follow(const outbox_follow_config *cfg)
                       (int)stop_signal, processed, failed, released);
     msgbus_nats_publisher_free(pub);
     natsConnection_Destroy(nc);
-    msgbus_bus_free(bus);
     return status;
 }

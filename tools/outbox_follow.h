@@ -6,6 +6,7 @@
 #include <msgbus/nats.h>
 
 typedef struct outbox_follow_config {
+    msgbus_bus *bus;                    /* carries the event hook (borrowed) */
     msgbus_outbox_repo *repo;           /* SQLite or PostgreSQL (borrowed) */
     const char *where;                  /* the database, as messages name it */
     const char *nats_url;               /* relay to NATS, or NULL: options' handlers */

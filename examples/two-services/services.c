@@ -17,7 +17,14 @@
  * SECS 0 they run until SIGTERM.  NATS_URL may list a cluster's servers,
  * separated by commas.  Both live through outages: a transport failure
  * (MSGBUS_EUNAVAILABLE) costs no attempt; they wait with backoff, reconnect
- * and resume (see msgbus_outbox(3), "Transport failures"). */
+ * and resume (see msgbus_outbox(3), "Transport failures").
+ *
+ * Trace context: place takes the W3C traceparent of the request that placed
+ * the orders from $TRACEPARENT (as a web front end would hand it over) and
+ * stores it with each OrderPlaced; it travels as CloudEvents extension
+ * attributes to billing, whose handler sees it in its context, records the
+ * trace and correlation ids with the invoice, and registers InvoiceIssued
+ * in the same flow and trace (msgbus_trace(3)). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,21 +63,29 @@ static void stop_on_signals(void)
 
 static int64_t now_ms(void);
 
-/* The bus's event hook (userdata: the role's name): one line on stderr per
- * event worth an operator's look; per-message successes are not. */
+#define PROGRAM "services"
+
+/* The library prints nothing: its events come to this hook, which prints
+ * each on stderr as one line, or as NDJSON when MSGBUS_EVENTS=json
+ * (msgbus_events(3)). */
 static void print_event(const msgbus_event *ev, void *userdata)
 {
-    switch (ev->kind) {
-    case MSGBUS_EVENT_CONNECTION_LOST: case MSGBUS_EVENT_CONNECTION_RESTORED:
-    case MSGBUS_EVENT_DEAD_LETTERED: case MSGBUS_EVENT_RETRY_SCHEDULED:
-    case MSGBUS_EVENT_CONSUMER_TERM: case MSGBUS_EVENT_LEASE_RECLAIMED:
-        break;
-    default:
+    (void)userdata;
+    const char *mode = getenv("MSGBUS_EVENTS");
+    if (mode && strcmp(mode, "off") == 0)
+        return;
+    if (mode && strcmp(mode, "json") == 0) {
+        json_t *o = msgbus_event_to_json(ev);
+        char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (line)
+            fprintf(stderr, "%s\n", line);
+        free(line);
+        json_decref(o);
         return;
     }
     char line[1024];
-    if (msgbus_event_format(ev, line, sizeof line) >= 0)
-        fprintf(stderr, "services: %s: %s\n", (const char *)userdata, line);
+    msgbus_event_format(ev, line, sizeof line);
+    fprintf(stderr, "%s: %s\n", PROGRAM, line);
 }
 
 /* An outage of a role's connections: how many tries so far, since when. */
@@ -120,12 +135,12 @@ static void restored(msgbus_bus *bus, outage *o)
     o->attempt = 0;
 }
 
-/* A bus that knows the shop's types and routes and prints events. */
-static msgbus_bus *shop_bus(void *userdata, const char *role)
+/* A bus that knows the shop's types and routes and reports events. */
+static msgbus_bus *shop_bus(void *userdata)
 {
     msgbus_bus *bus = msgbus_bus_new(userdata);
     if (bus && (msgbus_bus_install(bus, &shop_module, NULL) < 0 ||
-                msgbus_set_event_hook(bus, print_event, (void *)role) < 0)) {
+                msgbus_set_event_hook(bus, print_event, NULL) < 0)) {
         msgbus_bus_free(bus);
         bus = NULL;
     }
@@ -214,10 +229,10 @@ static int64_t now_ms(void)
 #define ORDERS_SCHEMA "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY," \
                       " customer text NOT NULL, amount bigint NOT NULL)"
 
-/* Places orders first .. first + count - 1 and their OrderPlaced events in
- * one transaction: all or none.  *at_commit tells whether a failure came
+/* Places orders first .. first + count - 1 and their OrderPlaced events
+ * (with meta, may be NULL) in one transaction: all or none.  *at_commit tells whether a failure came
  * from the COMMIT itself (its outcome is then unknown). */
-static int place_batch(store *s, long first, long count, bool *at_commit)
+static int place_batch(store *s, long first, long count, const json_t *meta, bool *at_commit)
 {
     msgbus_error err;
     *at_commit = false;
@@ -234,7 +249,7 @@ static int place_batch(store *s, long first, long count, bool *at_commit)
         snprintf(customer, sizeof customer, "customer-%ld", id % 97);
         ev.customer = customer;
         ev.amount = 1000 + id % 500;
-        if (rc == 0 && (rc = msgbus_outbox_register(s->outbox, &ev.base, NULL, NULL, &err)) < 0)
+        if (rc == 0 && (rc = msgbus_outbox_register(s->outbox, &ev.base, NULL, meta, &err)) < 0)
             fail("register", err.text);
     }
     if (rc == 0) {
@@ -254,9 +269,15 @@ static int place(const char *spec, long first, long count)
         return fail("orders database", err.text);
     int rc = 0;
     bool at_commit;
+    /* The incoming request's trace, if any: each order's event joins it. */
+    const char *traceparent = getenv("TRACEPARENT");
+    json_t *meta = traceparent && *traceparent ? json_pack("{s:s}", "traceparent", traceparent)
+                                               : NULL;
     /* 100 orders per transaction. */
     for (long i = first; i < first + count && rc == 0; i += 100)
-        rc = place_batch(&s, i, first + count - i < 100 ? first + count - i : 100, &at_commit);
+        rc = place_batch(&s, i, first + count - i < 100 ? first + count - i : 100, meta,
+                         &at_commit);
+    json_decref(meta);
     store_close(&s);
     return rc == 0 ? 0 : 1;
 }
@@ -272,7 +293,7 @@ static int produce(const char *spec, long first, int pause_ms)
     msgbus_error err;
     if (store_open(&s, spec, ORDERS_SCHEMA, &err) < 0)
         return fail("orders database", err.text);
-    msgbus_bus *bus = shop_bus(NULL, "producer");
+    msgbus_bus *bus = shop_bus(NULL);
     if (!bus)
         return fail("bus", "out of memory");
     outage down = { 0, 0, NULL };
@@ -285,7 +306,7 @@ static int produce(const char *spec, long first, int pause_ms)
             continue;
         }
         bool at_commit;
-        if (place_batch(&s, i, 100, &at_commit) == 0) {
+        if (place_batch(&s, i, 100, NULL, &at_commit) == 0) {
             placed += 100;
             restored(bus, &down);
         } else {
@@ -314,7 +335,7 @@ static int relay(const char *spec, const char *url, int secs)
         return fail("orders database", err.text);
     if (msgbus_nats_connect(url, RECONNECT_MAX_MS, &nc, &err) < 0)
         return fail("nats", err.text);
-    msgbus_bus *bus = shop_bus(NULL, "relay");  /* knows the routes */
+    msgbus_bus *bus = shop_bus(NULL);  /* knows the routes */
     if (!bus)
         return fail("bus", "out of memory");
     outage down = { 0, 0, NULL };
@@ -387,10 +408,15 @@ static int relay(const char *spec, const char *url, int secs)
 int shop_bill_order(msgbus_ctx *ctx, const shop_OrderPlaced *msg)
 {
     store *billing = msgbus_ctx_userdata(ctx);
-    char sql[160], invoice[32];
+    char sql[320], invoice[32], trace_id[MSGBUS_TRACE_ID_TEXT_SIZE];
     snprintf(invoice, sizeof invoice, "INV-%06lld", (long long)msg->order_id);
-    snprintf(sql, sizeof sql, "INSERT INTO invoices VALUES (%lld, '%s', %lld)",
-             (long long)msg->order_id, invoice, (long long)msg->amount);
+    /* The ids are ours (hex digits, UUIDs): safe in the SQL text. */
+    msgbus_ctx_trace_id(ctx, trace_id);
+    const char *correlation = msgbus_ctx_correlation_uuid(ctx);
+    if (strspn(correlation, "0123456789abcdef-") != strlen(correlation))
+        correlation = "?";
+    snprintf(sql, sizeof sql, "INSERT INTO invoices VALUES (%lld, '%s', %lld, '%s', '%s')",
+             (long long)msg->order_id, invoice, (long long)msg->amount, trace_id, correlation);
     if (exec_sql(billing, sql) < 0)
         return msgbus_ctx_fail(ctx, MSGBUS_EIO, "cannot store invoice %s", invoice);
     shop_InvoiceIssued ev;
@@ -399,6 +425,7 @@ int shop_bill_order(msgbus_ctx *ctx, const shop_OrderPlaced *msg)
     ev.invoice = invoice;
     ev.amount = msg->amount;
     msgbus_error err;
+    /* Registered by the handler: the row carries its flow and trace. */
     if (msgbus_outbox_register(billing->outbox, &ev.base, NULL, NULL, &err) < 0)
         return msgbus_ctx_fail(ctx, err.code, "%s", err.text);
     return 0;
@@ -411,11 +438,12 @@ static int billing(const char *spec, const char *url, int secs)
     natsConnection *nc = NULL;
     /* No UNIQUE on order_id: a second invoice would show, not be hidden. */
     if (store_open(&s, spec, "CREATE TABLE IF NOT EXISTS invoices (order_id bigint NOT NULL,"
-                             " invoice text NOT NULL, amount bigint NOT NULL)", &err) < 0)
+                             " invoice text NOT NULL, amount bigint NOT NULL,"
+                             " trace_id text NOT NULL, correlation_id text NOT NULL)", &err) < 0)
         return fail("billing database", err.text);
     if (msgbus_nats_connect(url, RECONNECT_MAX_MS, &nc, &err) < 0)
         return fail("nats", err.text);
-    msgbus_bus *bus = shop_bus(&s, "billing");
+    msgbus_bus *bus = shop_bus(&s);
     if (!bus)
         return fail("bus", "out of memory");
     outage down = { 0, 0, NULL };

@@ -189,14 +189,11 @@ static int read_row(PGresult *res, int i, msgbus_outbox_row *row)
     return 0;
 }
 
-/* Runs a statement that returns rows and collects them into a new array. */
-static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *params,
-                   const char *what, msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+/* The rows of res (cleared here) as a new array. */
+static int rows_of(pg_repo *r, PGresult *res, const char *what, msgbus_outbox_row **rows,
+                   size_t *n, msgbus_error *err)
 {
-    PGresult *res = NULL;
-    int rc = run(r, s, n_params, params, what, &res, err);
-    if (rc < 0)
-        return rc;
+    int rc = 0;
     size_t count = (size_t)PQntuples(res);
     msgbus_outbox_row *out = count ? msgbus_calloc(count, sizeof *out) : NULL;
     size_t done = 0;
@@ -213,6 +210,15 @@ static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *
     *rows = out;
     *n = count;
     return 0;
+}
+
+/* Runs a statement that returns rows and collects them into a new array. */
+static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *params,
+                   const char *what, msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    PGresult *res = NULL;
+    int rc = run(r, s, n_params, params, what, &res, err);
+    return rc < 0 ? rc : rows_of(r, res, what, rows, n, err);
 }
 
 static int by_availability(const void *a, const void *b)
@@ -577,23 +583,7 @@ static int pg_list_filtered(void *self, const msgbus_outbox_filter *f, int64_t n
     filter_sql_build(&q, '$', f, false, now);
     filter_sql_window(&q, '$', f);
     int rc = exec_filtered(r, "SELECT " COLUMNS, "", &q, "listing rows", &res, err);
-    if (rc < 0)
-        return rc;
-    size_t count = (size_t)PQntuples(res), done = 0;
-    msgbus_outbox_row *out = count ? msgbus_calloc(count, sizeof *out) : NULL;
-    if (count && !out)
-        rc = MSGBUS_ENOMEM;
-    for (; done < count && rc == 0; done++)
-        if ((rc = read_row(res, (int)done, &out[done])) < 0)
-            break;
-    PQclear(res);
-    if (rc < 0) {
-        msgbus_outbox_rows_free(out, done);
-        return msgbus_error_set(err, rc, NULL, "table %s: listing rows: out of memory", r->table);
-    }
-    *rows = out;
-    *n = count;
-    return 0;
+    return rc < 0 ? rc : rows_of(r, res, "listing rows", rows, n, err);
 }
 
 /* Counts the rows of q (a dry run), or runs `change` on them; rows other
@@ -617,30 +607,27 @@ static int change_filtered(pg_repo *r, const filter_sql *q, const char *change, 
     return 0;
 }
 
+/* Retry (retry true) or purge the rows of a filter, or count them. */
+static int retry_or_purge(pg_repo *r, const msgbus_outbox_filter *f, int64_t now, bool retry,
+                          bool dry_run, size_t *n, msgbus_error *err)
+{
+    filter_sql q;
+    char change[256];
+    filter_sql_change(&q, change, sizeof change, '$', f, retry, now, r->table);
+    return change_filtered(r, &q, change, dry_run, retry ? "retrying rows" : "purging rows", n,
+                           err);
+}
+
 static int pg_retry_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
                              bool dry_run, size_t *n, msgbus_error *err)
 {
-    pg_repo *r = self;
-    filter_sql q;
-    char change[256];
-    filter_sql_build(&q, '$', f, true, now);
-    filter_sql_window(&q, '$', f);
-    snprintf(change, sizeof change,
-             "UPDATE \"%s\" SET attempts = 0, available_at = $%d, dead_at = NULL,"
-             " locked_by = NULL, locked_until = NULL", r->table, q.now_param);
-    return change_filtered(r, &q, change, dry_run, "retrying rows", n, err);
+    return retry_or_purge(self, f, now, true, dry_run, n, err);
 }
 
 static int pg_purge_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
                              bool dry_run, size_t *n, msgbus_error *err)
 {
-    pg_repo *r = self;
-    filter_sql q;
-    char change[128];
-    filter_sql_build(&q, '$', f, false, now);
-    filter_sql_window(&q, '$', f);
-    snprintf(change, sizeof change, "DELETE FROM \"%s\"", r->table);
-    return change_filtered(r, &q, change, dry_run, "purging rows", n, err);
+    return retry_or_purge(self, f, now, false, dry_run, n, err);
 }
 
 static void pg_free(void *self)

@@ -430,34 +430,29 @@ static int change_filtered(sqlite_repo *r, const filter_sql *q, const char *chan
     return rc;
 }
 
+/* Retry (retry true) or purge the rows of a filter, or count them. */
+static int retry_or_purge(sqlite_repo *r, const msgbus_outbox_filter *f, int64_t now, bool retry,
+                          bool dry_run, size_t *n, msgbus_error *err)
+{
+    filter_sql q;
+    char change[256];
+    filter_sql_change(&q, change, sizeof change, '?', f, retry, now, r->table);
+    return change_filtered(r, &q, change, dry_run, retry ? "retrying rows" : "purging rows", n,
+                           err);
+}
+
 static int sq_retry_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
                              bool dry_run, size_t *n, msgbus_error *err)
 {
-    sqlite_repo *r = self;
-    filter_sql q;
-    char change[256];
-    filter_sql_build(&q, '?', f, true, now);
-    filter_sql_window(&q, '?', f);
-    snprintf(change, sizeof change,
-             "UPDATE \"%s\" SET attempts = 0, available_at = ?%d, dead_at = NULL,"
-             " locked_by = NULL, locked_until = NULL", r->table, q.now_param);
-    return change_filtered(r, &q, change, dry_run, "retrying rows", n, err);
+    return retry_or_purge(self, f, now, true, dry_run, n, err);
 }
 
 static int sq_purge_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
                              bool dry_run, size_t *n, msgbus_error *err)
 {
-    sqlite_repo *r = self;
-    filter_sql q;
-    char change[128];
-    filter_sql_build(&q, '?', f, false, now);
-    filter_sql_window(&q, '?', f);
-    snprintf(change, sizeof change, "DELETE FROM \"%s\"", r->table);
-    return change_filtered(r, &q, change, dry_run, "purging rows", n, err);
+    return retry_or_purge(self, f, now, false, dry_run, n, err);
 }
 
-/* A batch is a transaction of its own when the caller has none open, a
- * savepoint inside theirs otherwise; each row is a nested savepoint. */
 static int sq_begin_batch(void *self, msgbus_error *err)
 {
     sqlite_repo *r = self;

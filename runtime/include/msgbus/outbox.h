@@ -311,11 +311,13 @@ int64_t msgbus_outbox_backoff(const msgbus_outbox_options *opts, int attempts,
  * open (msgbus_pg_outbox_pipeline_begin). */
 
 /* Fills *out with the row counts and ages of the repository.  Returns 0,
- * MSGBUS_EINVAL (no repository), MSGBUS_EIO or MSGBUS_ESTATE.  The macro passes
- * sizeof *out, so a program built before the ages existed gets only the
- * counts it knows. */
+ * MSGBUS_EINVAL (no repository), MSGBUS_EIO or MSGBUS_ESTATE.  The macro
+ * msgbus_outbox_counts_get passes sizeof *out, so a program built before
+ * the ages existed gets only the counts it knows. */
 int msgbus_outbox_counts_get_sized(msgbus_outbox_repo *repo, msgbus_outbox_counts *out,
                                    size_t out_size, msgbus_error *err);
+/* Fills *out.  Returns 0, MSGBUS_EINVAL (no repository), MSGBUS_EIO or
+ * MSGBUS_ESTATE. */
 int msgbus_outbox_counts_get(msgbus_outbox_repo *repo, msgbus_outbox_counts *out,
                              msgbus_error *err);
 #define msgbus_outbox_counts_get(repo, out, err) \
@@ -351,7 +353,8 @@ int msgbus_outbox_purge(msgbus_outbox_repo *repo, int64_t before, size_t limit, 
  * match filter (NULL: every row), oldest created first, after skipping
  * filter->offset of them, at most filter->limit; *n how many.  Returns 0,
  * MSGBUS_EINVAL (no repository, an unknown state), MSGBUS_ENOTSUP (a
- * repository without filters), MSGBUS_ENOMEM or MSGBUS_EIO. */
+ * repository without filters), MSGBUS_ENOMEM, MSGBUS_EIO or
+ * MSGBUS_ESTATE. */
 int msgbus_outbox_list_filtered(msgbus_outbox_repo *repo, const msgbus_outbox_filter *filter,
                                 msgbus_outbox_row **rows, size_t *n, msgbus_error *err);
 
@@ -359,9 +362,9 @@ int msgbus_outbox_list_filtered(msgbus_outbox_repo *repo, const msgbus_outbox_fi
  * now, dead_at and lease cleared), skipping processed rows and rows under
  * an unexpired lease (a relay is working on them).  With dry_run nothing
  * changes and *n gets how many rows would.  *n (may be NULL) gets how many.
- * Returns 0, MSGBUS_EINVAL (no repository, an unknown state or
- * filter->state MSGBUS_OUTBOX_PROCESSED), MSGBUS_ENOTSUP (a repository
- * without filters), MSGBUS_ENOMEM or MSGBUS_EIO. */
+ * Returns 0, MSGBUS_EINVAL (no repository, an unknown state, filter->state
+ * MSGBUS_OUTBOX_PROCESSED), MSGBUS_ENOTSUP, MSGBUS_ENOMEM, MSGBUS_EIO or
+ * MSGBUS_ESTATE. */
 int msgbus_outbox_retry_filtered(msgbus_outbox_repo *repo, const msgbus_outbox_filter *filter,
                                  bool dry_run, size_t *n, msgbus_error *err);
 
@@ -371,8 +374,8 @@ int msgbus_outbox_retry_filtered(msgbus_outbox_repo *repo, const msgbus_outbox_f
  * (or dead-lettered) before", and filter->limit to delete in batches that
  * hold locks briefly.  With dry_run nothing changes and *n gets how many
  * rows would go.  *n (may be NULL) gets how many.  Returns 0,
- * MSGBUS_EINVAL (no repository, another state), MSGBUS_ENOTSUP (a
- * repository without filters), MSGBUS_ENOMEM or MSGBUS_EIO. */
+ * MSGBUS_EINVAL (no repository, another state), MSGBUS_ENOTSUP,
+ * MSGBUS_ENOMEM, MSGBUS_EIO or MSGBUS_ESTATE. */
 int msgbus_outbox_purge_filtered(msgbus_outbox_repo *repo, const msgbus_outbox_filter *filter,
                                  bool dry_run, size_t *n, msgbus_error *err);
 
