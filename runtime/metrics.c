@@ -75,7 +75,7 @@ void metrics_record(struct bus_obs *obs, const handler_entry *h, const msgbus_ty
 
 void metrics_free(struct bus_obs *obs)
 {
-    msgbus_free(obs->metrics);
+    free(obs->metrics);
     obs->metrics = NULL;
     obs->n_metrics = obs->cap_metrics = 0;
 }

@@ -90,6 +90,18 @@ static bool valid_id(const char *id)
     return n > 0;
 }
 
+/* Frees a text of json_dumps, which Jansson's allocator made (not
+ * msgbus_malloc: the program may have set either). */
+static void json_text_free(char *text)
+{
+    json_free_t jfree = NULL;
+    json_get_alloc_funcs(NULL, &jfree);
+    if (jfree)
+        jfree(text);
+    else
+        free(text);
+}
+
 int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char *id,
                            const json_t *meta, msgbus_error *err)
 {
@@ -136,7 +148,7 @@ int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char
     json_decref(all);
     rc = repo->ops->insert(repo->self, &row, err);
     msgbus_free(row.payload);
-    msgbus_free(row.meta);
+    json_text_free(row.meta);
     return rc;
 }
 
