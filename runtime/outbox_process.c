@@ -155,8 +155,13 @@ static int process_row(msgbus_bus *bus, msgbus_outbox_repo *repo,
         return rc;
     }
     /* The handlers' own writes go; the failure is recorded in the batch. */
-    if (atomic && (rc = ops->end_row(repo->self, false, err)) < 0)
-        return rc;
+    if (atomic && (rc = ops->end_row(repo->self, false, err)) < 0) {
+        /* The handler's failure may have ended the transaction itself
+         * (SQLite rolls back on a full disk): name that cause first. */
+        char undo[MSGBUS_ERROR_TEXT_LENGTH];
+        snprintf(undo, sizeof undo, "%s", err ? err->text : "");
+        return msgbus_error_set(err, rc, NULL, "%s; then %s", why, undo);
+    }
     if (status == MSGBUS_EUNAVAILABLE) {
         *transport = true;
         return msgbus_error_set(err, status, NULL, "row %s: %s", row->id, why);
