@@ -35,6 +35,7 @@ typedef struct options {
     bool check_only;
     bool werror;
     unsigned emit;              /* EMIT_* bits; 0 until --emit: C */
+    const char *api_version;    /* --api-version, for asyncapi */
 } options;
 
 /* What --emit can ask for; each kind writes its own files. */
@@ -58,7 +59,10 @@ static const char usage_text[] =
     "  --emit KIND[,KIND...]\n"
     "                    what to write (repeatable; default: c):\n"
     "                      c           FILE.msg.h and FILE.msg.c\n"
+    "                      jsonschema  FILE.msg.schema.json, JSON Schema 2020-12\n"
+    "                      asyncapi    FILE.msg.asyncapi.json, AsyncAPI 3.0.0\n"
     "                      dot         FILE.msg.dot, the message flow for Graphviz\n"
+    "  --api-version V   info.version of the AsyncAPI document (default: 1.0.0)\n"
     "  -I DIR            search DIR for imported schemas (repeatable; after\n"
     "                    the importing file's own directory)\n"
     "  --prefix PREFIX   C prefix for the main schema's names instead of the\n"
@@ -141,7 +145,8 @@ static int parse_emit(const char *list, unsigned *bits)
 /* Returns -1 to go on, or the exit status (0 after --help or --version). */
 static int parse_args(int argc, char **argv, options *o)
 {
-    static const char *const valued[] = { "-o", "-I", "--prefix", "--depfile", "--emit" };
+    static const char *const valued[] = { "-o", "-I", "--prefix", "--depfile", "--emit",
+                                            "--api-version" };
     bool only_files = false;
     int i;
 
@@ -202,9 +207,14 @@ static int parse_args(int argc, char **argv, options *o)
         case 3:
             o->depfile = value;
             break;
-        default:
+        case 4:
             if (parse_emit(value, &o->emit) != 0)
                 return EXIT_USAGE;
+            break;
+        default:
+            if (value[0] == '\0')
+                return usage_error("%s", "--api-version cannot be empty");
+            o->api_version = value;
             break;
         }
     }
@@ -241,6 +251,7 @@ typedef struct output {
     const program *prog;
     const schema *s;
     const char *header_name;    /* as the .c includes it */
+    const char *api_version;
     char **targets;             /* every file written, for the depfile */
     size_t n_targets;
 } output;
@@ -262,6 +273,16 @@ static int write_dot(FILE *out, const output *o)
     return emit_dot(out, o->prog, o->s);
 }
 
+static int write_jsonschema(FILE *out, const output *o)
+{
+    return emit_jsonschema(out, o->prog, o->s);
+}
+
+static int write_asyncapi(FILE *out, const output *o)
+{
+    return emit_asyncapi(out, o->prog, o->s, o->api_version);
+}
+
 /* The files of each kind, named after the input: "orders.msg" + suffix. */
 static const struct output_file {
     unsigned kind;
@@ -270,6 +291,8 @@ static const struct output_file {
 } output_files[] = {
     { EMIT_C, ".h", write_header },
     { EMIT_C, ".c", write_source },
+    { EMIT_JSONSCHEMA, ".schema.json", write_jsonschema },
+    { EMIT_ASYNCAPI, ".asyncapi.json", write_asyncapi },
     { EMIT_DOT, ".dot", write_dot },
 };
 
@@ -369,6 +392,7 @@ static int generate(const options *opt, const program *prog)
     o.prog = prog;
     o.s = prog->schemas[0];
     o.header_name = header_name;
+    o.api_version = opt->api_version;
     o.targets = xcalloc(sizeof output_files / sizeof output_files[0], sizeof *o.targets);
 
     for (k = 0; k < sizeof output_files / sizeof output_files[0] && rc == 0; k++) {

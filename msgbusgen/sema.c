@@ -170,25 +170,10 @@ static bool is_integer_type(builtin_type bt)
     return bt >= BT_INT8 && bt <= BT_UINT64;
 }
 
-/* Range of an integer builtin as (negative limit magnitude, positive limit). */
-static void integer_range(builtin_type bt, uint64_t *neg, uint64_t *pos)
-{
-    switch (bt) {
-    case BT_INT8:   *neg = 128u;        *pos = 127u; break;
-    case BT_INT16:  *neg = 32768u;      *pos = 32767u; break;
-    case BT_INT32:  *neg = 2147483648u; *pos = 2147483647u; break;
-    case BT_INT64:  *neg = (uint64_t)INT64_MAX + 1; *pos = (uint64_t)INT64_MAX; break;
-    case BT_UINT8:  *neg = 0; *pos = 255u; break;
-    case BT_UINT16: *neg = 0; *pos = 65535u; break;
-    case BT_UINT32: *neg = 0; *pos = 4294967295u; break;
-    default:        *neg = 0; *pos = UINT64_MAX; break;
-    }
-}
-
 static void range_text(builtin_type bt, char *buf, size_t size)
 {
     uint64_t neg, pos;
-    integer_range(bt, &neg, &pos);
+    ast_integer_range(bt, &neg, &pos);
     if (neg == 0)
         snprintf(buf, size, "0 to %llu", (unsigned long long)pos);
     else
@@ -289,7 +274,7 @@ static void check_default(sema *S, const field *f)
             wrong_default(S, f, "an integer");
             return;
         }
-        integer_range(bt, &neg, &pos);
+        ast_integer_range(bt, &neg, &pos);
         if (lit->too_large || (lit->negative ? lit->magnitude > neg : lit->magnitude > pos)) {
             char *text = sema_span_text(S, lit->span);
             range_text(bt, range, sizeof range);
