@@ -92,6 +92,10 @@ void diag_report(diag_sink *sink, diag_level level, span where, const char *fmt,
     va_list ap;
     int line, col;
 
+    if (level != DIAG_NOTE)
+        sink->muted = level == DIAG_WARNING && sink->no_warnings && !sink->werror;
+    if (sink->muted || (level == DIAG_NOTE && sink->no_warnings && sink->n_errors == 0))
+        return;
     level = count(sink, level, &promoted);
     if (sink->prog && where.file < sink->prog->n_files)
         f = &sink->prog->files[where.file];

@@ -15,6 +15,8 @@ typedef struct diag_sink {
     FILE *out;                  /* where diagnostics go (stderr in main) */
     const program *prog;        /* for file names and source lines */
     bool werror;                /* -Werror: warnings count as errors */
+    bool no_warnings;           /* leave warnings (and their notes) out */
+    bool muted;                 /* the last error or warning was left out */
     int n_errors;
     int n_warnings;
 } diag_sink;

@@ -16,6 +16,7 @@
 #include "ast.h"
 #include "diag.h"
 #include "emit.h"
+#include "compat.h"
 #include "load.h"
 #include "sema.h"
 
@@ -26,7 +27,10 @@
 enum { EXIT_SCHEMA = 1, EXIT_USAGE = 2 };
 
 typedef struct options {
-    const char *input;
+    const char *input;          /* with --compat: the new schema */
+    const char *compat_old;     /* --compat: the old schema, or NULL */
+    bool compat;
+    int compat_mode;            /* COMPAT_*, default full */
     const char *out_dir;        /* NULL: the current directory */
     const char **include_dirs;
     size_t n_include_dirs;
@@ -53,6 +57,7 @@ static const struct emit_kind {
 
 static const char usage_text[] =
     "Usage: msgbusgen [OPTION]... FILE.msg\n"
+    "   or: msgbusgen --compat [--compat-mode=MODE] [-I DIR]... OLD.msg NEW.msg\n"
     "Compile a msgbus schema into C: writes FILE.msg.h and FILE.msg.c.\n"
     "\n"
     "  -o DIR            write the output files into DIR (default: .)\n"
@@ -70,6 +75,10 @@ static const char usage_text[] =
     "                    is added (shop -> shop_), \"\" means no prefix\n"
     "  --depfile FILE    also write make dependencies of the outputs to FILE\n"
     "  --check           only report diagnostics; write nothing\n"
+    "  --compat          check that NEW.msg can replace OLD.msg: each breaking\n"
+    "                    change is an error (exit status 1)\n"
+    "  --compat-mode=MODE  backward (NEW reads what OLD wrote), forward (OLD\n"
+    "                    reads what NEW writes) or full (both; the default)\n"
     "  -Werror           treat warnings as errors\n"
     "  --version         print the version and exit\n"
     "  --help            print this help and exit\n"
@@ -146,7 +155,7 @@ static int parse_emit(const char *list, unsigned *bits)
 static int parse_args(int argc, char **argv, options *o)
 {
     static const char *const valued[] = { "-o", "-I", "--prefix", "--depfile", "--emit",
-                                            "--api-version" };
+                                            "--api-version", "--compat-mode" };
     bool only_files = false;
     int i;
 
@@ -156,9 +165,15 @@ static int parse_args(int argc, char **argv, options *o)
         size_t k;
 
         if (only_files || arg[0] != '-' || arg[1] == '\0') {
-            if (o->input)
+            if (o->input && (o->compat_old || !o->compat))
                 return usage_error("more than one input file ('%s')", arg);
+            if (o->input)
+                o->compat_old = o->input;
             o->input = arg;
+            continue;
+        }
+        if (strcmp(arg, "--compat") == 0) {
+            o->compat = true;
             continue;
         }
         if (strcmp(arg, "--") == 0) {
@@ -211,13 +226,27 @@ static int parse_args(int argc, char **argv, options *o)
             if (parse_emit(value, &o->emit) != 0)
                 return EXIT_USAGE;
             break;
-        default:
+        case 5:
             if (value[0] == '\0')
                 return usage_error("%s", "--api-version cannot be empty");
             o->api_version = value;
             break;
+        default:
+            if (strcmp(value, "backward") == 0)
+                o->compat_mode = COMPAT_BACKWARD;
+            else if (strcmp(value, "forward") == 0)
+                o->compat_mode = COMPAT_FORWARD;
+            else if (strcmp(value, "full") == 0)
+                o->compat_mode = COMPAT_FULL;
+            else
+                return usage_error("--compat-mode '%s' is not backward, forward or full", value);
+            break;
         }
     }
+    if (o->compat && !o->compat_old)
+        return usage_error("%s", "--compat needs two files: OLD.msg NEW.msg");
+    if (!o->compat && o->compat_mode)
+        return usage_error("%s", "--compat-mode without --compat");
     if (!o->input)
         return usage_error("%s", "no input file");
     return -1;
@@ -417,6 +446,45 @@ static int generate(const options *opt, const program *prog)
     return rc == 0 ? 0 : EXIT_USAGE;
 }
 
+/* Loads and checks one version for --compat, its warnings left out:
+ * they are about the flow, not about compatibility.  Returns 0 or 2. */
+static int load_checked(const char *path, const load_options *lopt, diag_sink *sink,
+                        program *prog)
+{
+    memset(sink, 0, sizeof *sink);
+    sink->out = stderr;
+    sink->prog = prog;
+    sink->no_warnings = true;
+    if (load_program(path, lopt, sink, prog) != 0 || sema_check(prog, sink) > 0 ||
+        sink->n_errors > 0)
+        return EXIT_USAGE;
+    return 0;
+}
+
+/* msgbusgen --compat OLD NEW: 0 compatible, 1 breaking, 2 usage or
+ * schema errors in either file. */
+static int run_compat(const options *opt, const load_options *lopt)
+{
+    program old_prog, new_prog;
+    diag_sink old_sink, new_sink;
+    int status = load_checked(opt->compat_old, lopt, &old_sink, &old_prog);
+
+    if (status == 0)
+        status = load_checked(opt->input, lopt, &new_sink, &new_prog);
+    else
+        memset(&new_prog, 0, sizeof new_prog);
+    /* From here on every diagnostic is about compatibility. */
+    old_sink.no_warnings = new_sink.no_warnings = false;
+    old_sink.muted = new_sink.muted = false;
+    if (status == 0 &&
+        compat_check(&old_prog, &new_prog, opt->compat_mode ? opt->compat_mode : COMPAT_FULL,
+                     &old_sink, &new_sink) > 0)
+        status = EXIT_SCHEMA;
+    ast_program_free(&old_prog);
+    ast_program_free(&new_prog);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     options opt;
@@ -440,6 +508,11 @@ int main(int argc, char **argv)
     lopt.n_include_dirs = opt.n_include_dirs;
     lopt.prefix = opt.prefix;
 
+    if (opt.compat) {
+        status = run_compat(&opt, &lopt);
+        free(opt.include_dirs);
+        return status;
+    }
     status = load_program(opt.input, &lopt, &sink, &prog);
     /* After syntax errors the tree is incomplete: checking it would only
      * add errors that follow from the first ones. */
