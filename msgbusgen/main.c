@@ -37,7 +37,8 @@ typedef struct options {
     const char *prefix;
     const char *depfile;
     bool check_only;
-    bool werror;
+    const char **warning_options;   /* -W..., in order: the last one wins */
+    size_t n_warning_options;
     unsigned emit;              /* EMIT_* bits; 0 until --emit: C */
     const char *api_version;    /* --api-version, for asyncapi */
 } options;
@@ -79,7 +80,12 @@ static const char usage_text[] =
     "                    change is an error (exit status 1)\n"
     "  --compat-mode=MODE  backward (NEW reads what OLD wrote), forward (OLD\n"
     "                    reads what NEW writes) or full (both; the default)\n"
+    "  -Wall             turn on every warning\n"
+    "  -WNAME, -Wno-NAME turn warning NAME on or off: unhandled-command and\n"
+    "                    emit-cycle (on by default), unhandled-event and\n"
+    "                    unused-type (off by default)\n"
     "  -Werror           treat warnings as errors\n"
+    "  -Werror=NAME      turn warning NAME on, as an error (-Wno-error=NAME: not)\n"
     "  --version         print the version and exit\n"
     "  --help            print this help and exit\n"
     "\n"
@@ -192,8 +198,23 @@ static int parse_args(int argc, char **argv, options *o)
             o->check_only = true;
             continue;
         }
-        if (strcmp(arg, "-Werror") == 0) {
-            o->werror = true;
+        if (strncmp(arg, "-W", 2) == 0) {
+            diag_sink scratch;
+            const char *suggest;
+            memset(&scratch, 0, sizeof scratch);
+            if (diag_warning_option(&scratch, arg, &suggest) != 0) {
+                if (suggest)
+                    fprintf(stderr, "msgbusgen: unknown warning option '%s'; did you mean '%s%s'?\n"
+                                    "Try 'msgbusgen --help' for more information.\n",
+                            arg, strstr(arg, "error=") ? "-Werror=" : strncmp(arg, "-Wno-", 5) == 0 ? "-Wno-" : "-W",
+                            suggest);
+                else
+                    usage_error("unknown warning option '%s'", arg);
+                return EXIT_USAGE;
+            }
+            o->warning_options = xrealloc(o->warning_options,
+                                          (o->n_warning_options + 1) * sizeof *o->warning_options);
+            o->warning_options[o->n_warning_options++] = arg;
             continue;
         }
         for (k = 0; k < sizeof valued / sizeof valued[0]; k++) {
@@ -454,7 +475,7 @@ static int load_checked(const char *path, const load_options *lopt, diag_sink *s
     memset(sink, 0, sizeof *sink);
     sink->out = stderr;
     sink->prog = prog;
-    sink->no_warnings = true;
+    diag_warnings_off(sink);
     if (load_program(path, lopt, sink, prog) != 0 || sema_check(prog, sink) > 0 ||
         sink->n_errors > 0)
         return EXIT_USAGE;
@@ -474,7 +495,6 @@ static int run_compat(const options *opt, const load_options *lopt)
     else
         memset(&new_prog, 0, sizeof new_prog);
     /* From here on every diagnostic is about compatibility. */
-    old_sink.no_warnings = new_sink.no_warnings = false;
     old_sink.muted = new_sink.muted = false;
     if (status == 0 &&
         compat_check(&old_prog, &new_prog, opt->compat_mode ? opt->compat_mode : COMPAT_FULL,
@@ -497,13 +517,17 @@ int main(int argc, char **argv)
     status = parse_args(argc, argv, &opt);
     if (status >= 0) {
         free(opt.include_dirs);
+        free(opt.warning_options);
         return status;
     }
 
     memset(&sink, 0, sizeof sink);
     sink.out = stderr;
     sink.prog = &prog;
-    sink.werror = opt.werror;
+    for (size_t k = 0; k < opt.n_warning_options; k++) {
+        const char *suggest;
+        diag_warning_option(&sink, opt.warning_options[k], &suggest);
+    }
     lopt.include_dirs = opt.include_dirs;
     lopt.n_include_dirs = opt.n_include_dirs;
     lopt.prefix = opt.prefix;
@@ -511,6 +535,7 @@ int main(int argc, char **argv)
     if (opt.compat) {
         status = run_compat(&opt, &lopt);
         free(opt.include_dirs);
+        free(opt.warning_options);
         return status;
     }
     status = load_program(opt.input, &lopt, &sink, &prog);
@@ -523,5 +548,6 @@ int main(int argc, char **argv)
 
     ast_program_free(&prog);
     free(opt.include_dirs);
+    free(opt.warning_options);
     return status;
 }
