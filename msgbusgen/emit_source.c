@@ -352,21 +352,21 @@ static void emit_route_table(emitter *e, const char *table, size_t n)
 static void emit_index_table(emitter *e, const char *ctype, const char *table, size_t n,
                              int (*match)(const decl *))
 {
+    const decl **by_index;
     size_t i, k;
 
     if (n == 0)
         return;
+    by_index = xcalloc(n, sizeof *by_index);
+    for (i = 0; i < e->s->n_decls; i++)
+        if (match(e->s->decls[i]) && e->s->decls[i]->index < n && !by_index[e->s->decls[i]->index])
+            by_index[e->s->decls[i]->index] = e->s->decls[i];
     em_printf(e, "\nstatic const %s *const %s[] = {\n", ctype, table);
-    for (k = 0; k < n; k++) {
-        const decl *found = NULL;
-
-        for (i = 0; i < e->s->n_decls && !found; i++)
-            if (match(e->s->decls[i]) && e->s->decls[i]->index == k)
-                found = e->s->decls[i];
-        em_printf(e, "    &%s_type%s\n", found ? em_c_name(e, found) : "MISSING_INDEX",
+    for (k = 0; k < n; k++)
+        em_printf(e, "    &%s_type%s\n", by_index[k] ? em_c_name(e, by_index[k]) : "MISSING_INDEX",
                   k + 1 < n ? "," : "");
-    }
     em_printf(e, "};\n");
+    free(by_index);
 }
 
 static void emit_imports(emitter *e, const char *table)

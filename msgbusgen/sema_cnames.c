@@ -2,51 +2,26 @@
  * two schema names that become one C name (or a reserved one) are an
  * error in the schema rather than in the C compiler.  The names follow
  * names.c and what emit_*.c writes. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "names.h"
 #include "sema_internal.h"
 
-static size_t hash_name(const char *s)
-{
-    size_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 static c_symbol *find_symbol(const sema *S, const char *name)
 {
-    size_t i;
-    if (S->n_slots == 0)
-        return NULL;
-    for (i = hash_name(name) & (S->n_slots - 1); S->slots[i]; i = (i + 1) & (S->n_slots - 1))
-        if (strcmp(S->symbols[S->slots[i] - 1].name, name) == 0)
-            return &S->symbols[S->slots[i] - 1];
-    return NULL;
-}
+    size_t at = (size_t)(uintptr_t)hash_get(&S->symbol_index, name);
 
-static void insert_slot(sema *S, size_t index)
-{
-    size_t i = hash_name(S->symbols[index].name) & (S->n_slots - 1);
-    while (S->slots[i])
-        i = (i + 1) & (S->n_slots - 1);
-    S->slots[i] = index + 1;
+    return at ? &S->symbols[at - 1] : NULL;
 }
 
 static void add_symbol(sema *S, const c_symbol *sym)
 {
-    size_t i;
-
-    if (2 * (S->n_symbols + 1) > S->n_slots) {
-        free(S->slots);
-        S->n_slots = S->n_slots ? 2 * S->n_slots : 64;
-        S->slots = xcalloc(S->n_slots, sizeof *S->slots);
-        for (i = 0; i < S->n_symbols; i++)
-            insert_slot(S, i);
-    }
-    *AST_PUSH(S->symbols, S->n_symbols) = *sym;
-    insert_slot(S, S->n_symbols - 1);
+    /* Room doubles at each power of two: linear time for many symbols. */
+    if ((S->n_symbols & (S->n_symbols - 1)) == 0)
+        S->symbols = xrealloc(S->symbols, (S->n_symbols ? 2 * S->n_symbols : 1) * sizeof *S->symbols);
+    S->symbols[S->n_symbols++] = *sym;
+    hash_put(&S->symbol_index, sym->name, (void *)(uintptr_t)S->n_symbols);
 }
 
 /* Claims a C identifier for the generated code.  Takes ownership of name,
@@ -197,5 +172,5 @@ void sema_free_symbols(sema *S)
         free(S->symbols[i].what);
     }
     free(S->symbols);
-    free(S->slots);
+    hash_free(&S->symbol_index);
 }
