@@ -131,13 +131,17 @@ static void emit_member(emitter *e, const decl *d, const field *f)
     case TF_SINGLE:
         break;
     }
-    if (!t->optional || t->builtin == BT_STRING) {
+    switch (f->storage) {
+    case STORAGE_PLAIN:
         member_line(e, c_declaration(e, ctype, "", f->name), comment);
-    } else if (t->builtin == BT_NONE && t->resolved && t->resolved->kind != DECL_ENUM) {
+        break;
+    case STORAGE_POINTER:
         member_line(e, c_declaration(e, ctype, "*", f->name), comment);   /* NULL: absent */
-    } else {
+        break;
+    case STORAGE_HAS_FLAG:
         member_line(e, em_fmt(e, "bool has_%s", f->name), NULL);
         member_line(e, c_declaration(e, ctype, "", f->name), comment);
+        break;
     }
 }
 

@@ -375,15 +375,18 @@ static void add_member(sema *S, member **members, size_t *n, char *name, const f
     m->generated = generated;
 }
 
-/* Optional scalars get a "has_x" flag; optional strings and records are
- * pointers (NULL when absent), as in <msgbus/types.h>. */
-static bool needs_has_flag(const type_ref *t)
+/* The one place that decides how a field is held: optional scalars and
+ * enums get a "has_x" flag, optional records are pointers (NULL when
+ * absent), optional strings are their char * (NULL when absent), as in
+ * <msgbus/types.h>. */
+static field_storage storage_of(const type_ref *t)
 {
     if (t->form != TF_SINGLE || !t->optional || t->builtin == BT_STRING)
-        return false;
+        return STORAGE_PLAIN;
     if (t->builtin == BT_NONE)
-        return t->resolved != NULL && t->resolved->kind == DECL_ENUM;
-    return true;
+        return t->resolved != NULL && t->resolved->kind == DECL_RECORD ? STORAGE_POINTER
+                                                                       : STORAGE_HAS_FLAG;
+    return STORAGE_HAS_FLAG;
 }
 
 /* A record holds another by value through a field that is required, single
@@ -558,6 +561,7 @@ static void check_struct(sema *S, decl *d)
     for (i = 0; i < d->n_fields; i++) {
         field *f = &d->fields[i];
         bool repeated = false;
+        f->storage = storage_of(&f->type);
         for (j = 0; j < i && !repeated; j++) {
             if (strcmp(d->fields[j].name, f->name) == 0) {
                 diag_report(S->sink, DIAG_ERROR, f->name_span, "duplicate field '%s' in %s '%s'",
@@ -572,7 +576,7 @@ static void check_struct(sema *S, decl *d)
         }
         if (!repeated) {
             add_member(S, &members, &n_members, xstrdup(f->name), f, false);
-            if (needs_has_flag(&f->type))
+            if (f->storage == STORAGE_HAS_FLAG)
                 add_member(S, &members, &n_members, sema_format("has_%s", f->name), f, true);
             if (f->type.form != TF_SINGLE)
                 add_member(S, &members, &n_members, sema_format("n_%s", f->name), f, true);
