@@ -15,12 +15,18 @@ static c_symbol *find_symbol(const sema *S, const char *name)
     return at ? &S->symbols[at - 1] : NULL;
 }
 
-static void add_symbol(sema *S, const c_symbol *sym)
+/* Appends a symbol already entered in symbol_index (or not to be). */
+static void push_symbol(sema *S, const c_symbol *sym)
 {
     /* Room doubles at each power of two: linear time for many symbols. */
     if ((S->n_symbols & (S->n_symbols - 1)) == 0)
         S->symbols = xrealloc(S->symbols, (S->n_symbols ? 2 * S->n_symbols : 1) * sizeof *S->symbols);
     S->symbols[S->n_symbols++] = *sym;
+}
+
+static void add_symbol(sema *S, const c_symbol *sym)
+{
+    push_symbol(S, sym);
     hash_put(&S->symbol_index, sym->name, (void *)(uintptr_t)S->n_symbols);
 }
 
@@ -30,7 +36,7 @@ static void add_symbol(sema *S, const c_symbol *sym)
 bool sema_claim(sema *S, char *name, char *owner, char *what, span where)
 {
     c_symbol sym;
-    c_symbol *taken = find_symbol(S, name);
+    const c_symbol *taken;
     bool ok = false;
 
     if (strstr(name, "__") != NULL)
@@ -39,13 +45,20 @@ bool sema_claim(sema *S, char *name, char *owner, char *what, span where)
     else if (strncmp(name, "msgbus_", 7) == 0 || strncmp(name, "MSGBUS_", 7) == 0)
         diag_report(S->sink, DIAG_ERROR, where,
                     "the C name '%s' of %s is reserved for the msgbus runtime", name, what);
-    else if (taken) {
-        diag_report(S->sink, DIAG_ERROR, where,
-                    "the C name '%s' of %s is also the C name of %s", name, what, taken->what);
-        if (taken->has_place)
-            diag_report(S->sink, DIAG_NOTE, taken->where, "%s is declared here", taken->owner);
-    } else
-        ok = true;
+    else {
+        /* One probe both finds a holder and takes the name when free. */
+        size_t mine = S->n_symbols + 1;
+        size_t at = (size_t)(uintptr_t)hash_put(&S->symbol_index, name, (void *)(uintptr_t)mine);
+        if (at == mine) {
+            ok = true;
+        } else {
+            taken = &S->symbols[at - 1];
+            diag_report(S->sink, DIAG_ERROR, where,
+                        "the C name '%s' of %s is also the C name of %s", name, what, taken->what);
+            if (taken->has_place)
+                diag_report(S->sink, DIAG_NOTE, taken->where, "%s is declared here", taken->owner);
+        }
+    }
     if (!ok) {
         free(name);
         free(owner);
@@ -58,7 +71,7 @@ bool sema_claim(sema *S, char *name, char *owner, char *what, span where)
     sym.where = where;
     sym.has_place = true;
     sym.is_module = false;
-    add_symbol(S, &sym);
+    push_symbol(S, &sym);
     return true;
 }
 
