@@ -90,16 +90,20 @@ static bool valid_id(const char *id)
     return n > 0;
 }
 
-/* Frees a text of json_dumps, which Jansson's allocator made (not
- * msgbus_malloc: the program may have set either). */
-static void json_text_free(char *text)
+/* meta as compact JSON text in memory of msgbus_malloc (json_dumps would
+ * use Jansson's allocator), or NULL when out of memory. */
+static char *meta_text(const json_t *meta)
 {
-    json_free_t jfree = NULL;
-    json_get_alloc_funcs(NULL, &jfree);
-    if (jfree)
-        jfree(text);
-    else
-        free(text);
+    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    size_t n = json_dumpb(meta, NULL, 0, flags);
+    char *text = n ? msgbus_malloc(n + 1) : NULL;
+    if (text && json_dumpb(meta, text, n, flags) == n)
+        text[n] = '\0';
+    else if (text) {
+        msgbus_free(text);
+        text = NULL;
+    }
+    return text;
 }
 
 int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char *id,
@@ -139,8 +143,7 @@ int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char
     /* The caller's meta, and the trace context the caller's keys leave
      * out (msgbus_outbox(3), TRACE CONTEXT). */
     json_t *all = meta ? json_copy((json_t *)meta) : json_object();
-    if (!all || trace_fill_meta(all, row.id) < 0 ||
-        !(row.meta = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+    if (!all || trace_fill_meta(all, row.id) < 0 || !(row.meta = meta_text(all))) {
         json_decref(all);
         msgbus_free(row.payload);
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "outbox register: cannot encode meta");
@@ -148,7 +151,7 @@ int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char
     json_decref(all);
     rc = repo->ops->insert(repo->self, &row, err);
     msgbus_free(row.payload);
-    json_text_free(row.meta);
+    msgbus_free(row.meta);
     return rc;
 }
 

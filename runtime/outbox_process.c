@@ -154,13 +154,17 @@ static int process_row(msgbus_bus *bus, msgbus_outbox_repo *repo,
             stats->processed++;
         return rc;
     }
-    /* The handlers' own writes go; the failure is recorded in the batch. */
+    /* The handlers' own writes go; the failure is recorded in the batch.
+     * If even undoing them fails (SQLite may have rolled the whole
+     * transaction back on a full disk), the handler's error is the cause
+     * worth telling. */
     if (atomic && (rc = ops->end_row(repo->self, false, err)) < 0) {
-        /* The handler's failure may have ended the transaction itself
-         * (SQLite rolls back on a full disk): name that cause first. */
-        char undo[MSGBUS_ERROR_TEXT_LENGTH];
-        snprintf(undo, sizeof undo, "%s", err ? err->text : "");
-        return msgbus_error_set(err, rc, NULL, "%s; then %s", why, undo);
+        if (err) {
+            char undo[MSGBUS_ERROR_TEXT_LENGTH];
+            snprintf(undo, sizeof undo, "%s", err->text);
+            msgbus_error_set(err, rc, NULL, "row %s: %s (then %s)", row->id, why, undo);
+        }
+        return rc;
     }
     if (status == MSGBUS_EUNAVAILABLE) {
         *transport = true;

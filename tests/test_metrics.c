@@ -80,14 +80,14 @@ START_TEST(counts_calls_failures_retries_and_latency)
     ck_assert_uint_eq(total, 6);
     ck_assert_uint_ge(above, 1);                      /* the slow call */
     ck_assert_uint_ge(m[0].latency_sum_us, 3000);
-    free(m);
+    msgbus_free(m);
 
     /* Stopping keeps what was counted. */
     ck_assert_int_eq(msgbus_bus_enable_metrics(bus, 0), 0);
     ship(bus, "x");
     ck_assert_int_eq(msgbus_bus_metrics(bus, &m, &n), 0);
     ck_assert_uint_eq(m[0].calls, 6);
-    free(m);
+    msgbus_free(m);
     ck_assert_int_eq(msgbus_bus_metrics(NULL, &m, &n), MSGBUS_EINVAL);
     ck_assert_int_eq(msgbus_bus_enable_metrics(NULL, 1), MSGBUS_EINVAL);
     msgbus_bus_free(bus);
@@ -135,7 +135,7 @@ START_TEST(prometheus_text_passes_promtool)
     }
     remove("promtool.out");
     ck_assert_msg(status == 0, "promtool check metrics: %s\n%s", why, text);
-    free(text);
+    msgbus_free(text);
     msgbus_bus_free(bus);
 }
 END_TEST
@@ -190,7 +190,7 @@ START_TEST(async_workers_are_all_counted)
         calls += m[i].calls;
         failures += m[i].failures;
     }
-    free(m);
+    msgbus_free(m);
     ck_assert_uint_eq(calls, 200);
     ck_assert_uint_eq(failures, 100);
     pthread_mutex_lock(&hook_lock);
