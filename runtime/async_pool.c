@@ -1,78 +1,63 @@
-/* async_pool.c - the worker threads: they take handler calls from one FIFO
- * and run them without the lock.  A worker that finishes a call usually
- * starts the next one itself (the next message of the same handle, or one
- * handler of several), which saves a hand-off through the queue. */
+/* async_pool.c - the worker threads: they take tasks (a job to advance, or
+ * one handler call of a message whose handlers run concurrently) from one
+ * FIFO and run them without the lock.  A worker whose job is over runs the
+ * job's finished hook and takes its next task in one lock section. */
+#include <stddef.h>
 #include <stdlib.h>
 #include "async_internal.h"
 
-void async_pool_push(msgbus_async *abus, async_call *call)
+void async_pool_push(msgbus_async *abus, async_task *task)
 {
-    call->next_task = NULL;
+    task->next = NULL;
     if (abus->task_tail)
-        abus->task_tail->next_task = call;
+        abus->task_tail->next = task;
     else
-        abus->task_head = call;
-    abus->task_tail = call;
+        abus->task_head = task;
+    abus->task_tail = task;
     /* A busy worker looks at the queue before it sleeps: only a sleeping
      * one needs waking. */
     if (abus->idle > 0)
         pthread_cond_signal(&abus->work);
 }
 
-void async_pool_start_call(msgbus_async *abus, async_call *call)
+static async_task *pop(msgbus_async *abus)
 {
-    if (abus->run_next && *abus->run_next == NULL)
-        *abus->run_next = call;
-    else
-        async_pool_push(abus, call);
-}
-
-static async_call *pop(msgbus_async *abus)
-{
-    async_call *call = abus->task_head;
-    abus->task_head = call->next_task;
+    async_task *task = abus->task_head;
+    abus->task_head = task->next;
     if (abus->task_head == NULL)
         abus->task_tail = NULL;
-    return call;
+    return task;
 }
 
-/* The worker is over with call (lock held); returns the call it runs next
- * itself, or NULL. */
-static async_call *finish_call(msgbus_async *abus, async_call *call, int status)
+static async_job *run(async_task *task)
 {
-    async_call *next = NULL;
-    abus->run_next = &next;
-    async_call_returned(call, status);
-    abus->run_next = NULL;
-    return next;
+    if (task->is_job)
+        return async_job_run((async_job *)(void *)((char *)task - offsetof(async_job, task)));
+    return async_job_run_call((async_call *)(void *)task);   /* task is its first member */
 }
 
 static void *worker(void *arg)
 {
     msgbus_async *abus = arg;
-    async_call *call = NULL;
+    async_job *over = NULL;
     pthread_mutex_lock(&abus->lock);
     for (;;) {
-        int status;
-        if (call == NULL) {
-            while (abus->task_head == NULL && !abus->stopping) {
-                abus->idle++;
-                pthread_cond_wait(&abus->work, &abus->lock);
-                abus->idle--;
-            }
-            if (abus->task_head == NULL)
-                break;
-            call = pop(abus);
+        async_task *task;
+        if (over) {
+            over->finished(over);
+            over = NULL;
         }
-        if (abus->cancelling) {
-            /* Shutdown by cancel: a call that has not started never will. */
-            call = finish_call(abus, call, MSGBUS_ECANCELED);
-            continue;
+        while (abus->task_head == NULL && !abus->stopping) {
+            abus->idle++;
+            pthread_cond_wait(&abus->work, &abus->lock);
+            abus->idle--;
         }
+        if (abus->task_head == NULL)
+            break;
+        task = pop(abus);
         pthread_mutex_unlock(&abus->lock);
-        status = async_call_run(call);
+        over = run(task);
         pthread_mutex_lock(&abus->lock);
-        call = finish_call(abus, call, status);
     }
     pthread_mutex_unlock(&abus->lock);
     return NULL;

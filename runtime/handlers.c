@@ -52,7 +52,8 @@ int handler_slot_append(handler_slot *slot, const handler_entry *e)
         slot->items = items;
         slot->cap = cap;
     }
-    slot->items[slot->n++] = *e;
+    slot->items[slot->n] = *e;
+    slot->items[slot->n++].cost_ns = 0;
     return 0;
 }
 

@@ -23,8 +23,10 @@ void msgbus_results_reset(msgbus_results *r)
     size_t i;
     if (r == NULL)
         return;
-    for (i = 0; i < r->n; i++)
+    for (i = 0; i < r->n; i++) {
         json_decref(r->items[i].pub.value);
+        free(r->items[i].owned_error);
+    }
     r->n = 0;
 }
 
@@ -48,14 +50,38 @@ size_t msgbus_results_failed(const msgbus_results *r)
 
 int results_grow(msgbus_results *r)
 {
-    size_t cap = r->cap ? r->cap * 2 : 8, i;
+    size_t cap = r->cap ? r->cap * 2 : 8;
     result_entry *items = realloc(r->items, cap * sizeof *items);
     if (items == NULL)
         return MSGBUS_ENOMEM;
     r->items = items;
     r->cap = cap;
-    /* The error pointers point into the entries, which moved. */
-    for (i = 0; i < r->n; i++)
-        r->items[i].pub.error = r->items[i].error;
+    return 0;
+}
+
+void results_keep_error(result_entry *e, const char *error)
+{
+    size_t len = strlen(error);
+    if (len >= MSGBUS_ERROR_TEXT_LENGTH)
+        len = MSGBUS_ERROR_TEXT_LENGTH - 1;     /* as msgbus_error keeps it */
+    e->owned_error = malloc(len + 1);
+    if (e->owned_error == NULL) {
+        e->pub.error = "out of memory keeping the error text";
+        return;
+    }
+    memcpy(e->owned_error, error, len);
+    e->owned_error[len] = '\0';
+    e->pub.error = e->owned_error;
+}
+
+int results_take(msgbus_results *dst, msgbus_results *src, size_t from, size_t n)
+{
+    while (dst->n + n > dst->cap)
+        if (results_grow(dst) != 0)
+            return MSGBUS_ENOMEM;
+    memcpy(dst->items + dst->n, src->items + from, n * sizeof *dst->items);
+    dst->n += n;
+    /* The entries moved: src must not free their values and texts. */
+    memset(src->items + from, 0, n * sizeof *src->items);
     return 0;
 }
