@@ -46,7 +46,7 @@ static void batch_free(async_batch *b)
 static void deliver(msgbus_async *abus, async_done *done)
 {
     async_batch *b = (async_batch *)(void *)done;
-    msgbus_results all = { 0, 0, NULL };
+    msgbus_results all = { 0, 0, NULL, false };
     msgbus_error err;
     size_t i;
     int status = 0;

@@ -149,6 +149,7 @@ typedef struct result_entry {
 struct msgbus_results {
     size_t n, cap;
     result_entry *items;
+    bool owns;                          /* some entry has a value or a text */
 };
 
 /* Doubles the storage; 0 or MSGBUS_ENOMEM. */
@@ -181,6 +182,8 @@ static inline int results_add(msgbus_results *r, const msgbus_type *type, size_t
     e->owned_error = NULL;
     if (error[0])
         results_keep_error(e, error);
+    if (value || error[0])
+        r->owns = true;
     return 0;
 }
 

@@ -23,11 +23,13 @@ void msgbus_results_reset(msgbus_results *r)
     size_t i;
     if (r == NULL)
         return;
-    for (i = 0; i < r->n; i++) {
+    /* Most handles record neither: the entries need not be read again. */
+    for (i = 0; r->owns && i < r->n; i++) {
         json_decref(r->items[i].pub.value);
         free(r->items[i].owned_error);
     }
     r->n = 0;
+    r->owns = false;
 }
 
 size_t msgbus_results_count(const msgbus_results *r)
@@ -81,6 +83,7 @@ int results_take(msgbus_results *dst, msgbus_results *src, size_t from, size_t n
             return MSGBUS_ENOMEM;
     memcpy(dst->items + dst->n, src->items + from, n * sizeof *dst->items);
     dst->n += n;
+    dst->owns = dst->owns || src->owns;
     /* The entries moved: src must not free their values and texts. */
     memset(src->items + from, 0, n * sizeof *src->items);
     return 0;
