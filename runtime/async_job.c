@@ -21,7 +21,7 @@
 /* About what a hand-off to another worker costs (queue, wake-up). */
 #define HANDOFF_NS 20000u
 /* Jobs kept for reuse beyond those in flight. */
-#define MAX_FREE_JOBS 4096
+#define MAX_FREE_JOBS 16384
 
 enum { NEXT, STOPPED, WAITING };
 
