@@ -68,12 +68,6 @@ static const char *const stmt_sql[PG_STMT_COUNT] = {
                  " AND processed_at < $1 ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
 };
 
-pg_repo *pg_repo_of(const msgbus_outbox_repo *repo)
-{
-    pg_repo *r = msgbus_outbox_repo_self(repo);
-    return r && r->magic == PG_REPO_MAGIC ? r : NULL;
-}
-
 PGconn *msgbus_pg_outbox_conn(const msgbus_outbox_repo *repo)
 {
     pg_repo *r = pg_repo_of(repo);

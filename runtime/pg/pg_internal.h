@@ -62,7 +62,13 @@ int pg_run_pipelined(pg_repo *r, const char *before, enum pg_stmt s, int n,
                      const char *const *params, const char *after, const char *what,
                      PGresult **out, msgbus_error *err);
 
-/* The pg_repo behind repo, or NULL if repo is not a PostgreSQL one. */
-pg_repo *pg_repo_of(const msgbus_outbox_repo *repo);
+/* The pg_repo behind repo, or NULL if repo is not a PostgreSQL one.
+ * Inline here, so that pipeline.c and outbox_pg.c need not call each
+ * other for it. */
+static inline pg_repo *pg_repo_of(const msgbus_outbox_repo *repo)
+{
+    pg_repo *r = msgbus_outbox_repo_self(repo);
+    return r && r->magic == PG_REPO_MAGIC ? r : NULL;
+}
 
 #endif /* MSGBUS_PG_INTERNAL_H */
