@@ -28,7 +28,8 @@ typedef struct pg_repo {
     int outer;                  /* depth of the batch that began the transaction, or 0 */
     const char *begin_due;      /* BEGIN or the batch's SAVEPOINT, sent with the next statement */
     bool row_open;              /* a row's savepoint is open */
-    bool release_due;           /* a committed row's savepoint awaits release */
+    bool sp_exists;             /* the rows' savepoint is set in the transaction */
+    bool sp_in_flight;          /* its SAVEPOINT was sent, its result not read */
     bool row_marked;            /* the open row was marked processed */
     char (*marks)[MSGBUS_OUTBOX_ID_SIZE];   /* processed rows of the batch, marked at its end */
     size_t n_marks, cap_marks;
@@ -61,6 +62,17 @@ int pg_pipeline_step(pg_repo *r, msgbus_error *err);
 int pg_run_pipelined(pg_repo *r, const char *before, enum pg_stmt s, int n,
                      const char *const *params, const char *after, const char *what,
                      PGresult **out, msgbus_error *err);
+
+/* ---- row_savepoint.c: a savepoint per row without a round trip each -- */
+
+/* Reads the result of a SAVEPOINT sent without waiting, if it is in (or,
+ * with wait, once it is); 0 or the error it reported. */
+int pg_row_sp_settle(pg_repo *r, bool wait, msgbus_error *err);
+/* Makes sure the rows' savepoint marks this point: keeps it when nothing
+ * ran on the connection since it was sent, else sends a new one. */
+int pg_row_sp_begin(pg_repo *r, msgbus_error *err);
+/* Rolls the connection back to the rows' savepoint and releases it. */
+int pg_row_sp_rollback(pg_repo *r, msgbus_error *err);
 
 /* The pg_repo behind repo, or NULL if repo is not a PostgreSQL one.
  * Inline here, so that pipeline.c and outbox_pg.c need not call each
