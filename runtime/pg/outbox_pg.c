@@ -14,7 +14,7 @@
  * SAVEPOINT is sent without waiting, and kept for the next rows while they
  * do not use the connection (row_savepoint.c).  Rows get no savepoint when
  * the handlers do not write (handlers_write).  Every other statement first
- * reads what such a SAVEPOINT left pending. */
+ * reads what the rows' statement left pending. */
 #include "pg_internal.h"
 
 #include <inttypes.h>
@@ -78,7 +78,7 @@ PGconn *msgbus_pg_outbox_conn(const msgbus_outbox_repo *repo)
     /* The caller may use libpq's asynchronous functions: the connection
      * must not have a result pending (an error here shows again in the
      * caller's first statement, the transaction being aborted). */
-    pg_row_sp_settle(r, true, NULL);
+    pg_row_sp_quiet(r, NULL);
     return r->conn;
 }
 
@@ -95,7 +95,7 @@ static int run(pg_repo *r, enum pg_stmt s, int n, const char *const *params, con
 {
     if (r->pipeline)
         return busy(r, err);
-    int rc = pg_row_sp_settle(r, true, err);
+    int rc = pg_row_sp_quiet(r, err);
     if (rc < 0)
         return rc;
     if (r->begin_due) {
@@ -268,7 +268,7 @@ static char *marks_array(const pg_repo *r)
  * the collected processed marks in the same round trip. */
 static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
 {
-    int rc = pg_row_sp_settle(r, true, err);
+    int rc = pg_row_sp_quiet(r, err);
     if (rc < 0)
         return rc;
     if (r->n_marks == 0)
@@ -471,7 +471,7 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
     r->begin_due = NULL;
     /* Whatever happens below, a SAVEPOINT's result is read first, and
      * ending the batch releases the rows' savepoint. */
-    int settled = pg_row_sp_settle(r, true, commit ? err : NULL);
+    int settled = pg_row_sp_quiet(r, commit ? err : NULL);
     r->sp_exists = false;
     if (settled < 0)
         commit = false;
@@ -533,7 +533,7 @@ static void pg_free(void *self)
     pg_repo *r = self;
     if (!r)
         return;
-    pg_row_sp_settle(r, true, NULL);
+    pg_row_sp_quiet(r, NULL);
     /* Prepared statements live as long as the session: drop ours when the
      * connection can still take commands. */
     if (!r->pipeline && PQstatus(r->conn) == CONNECTION_OK &&

@@ -29,7 +29,8 @@ typedef struct pg_repo {
     const char *begin_due;      /* BEGIN or the batch's SAVEPOINT, sent with the next statement */
     bool row_open;              /* a row's savepoint is open */
     bool sp_exists;             /* the rows' savepoint is set in the transaction */
-    bool sp_in_flight;          /* its SAVEPOINT was sent, its result not read */
+    bool sp_fresh;              /* ... and nothing ran on the connection since */
+    bool sp_in_flight;          /* a statement of row_savepoint.c awaits reading */
     bool row_marked;            /* the open row was marked processed */
     char (*marks)[MSGBUS_OUTBOX_ID_SIZE];   /* processed rows of the batch, marked at its end */
     size_t n_marks, cap_marks;
@@ -65,9 +66,9 @@ int pg_run_pipelined(pg_repo *r, const char *before, enum pg_stmt s, int n,
 
 /* ---- row_savepoint.c: a savepoint per row without a round trip each -- */
 
-/* Reads the result of a SAVEPOINT sent without waiting, if it is in (or,
- * with wait, once it is); 0 or the error it reported. */
-int pg_row_sp_settle(pg_repo *r, bool wait, msgbus_error *err);
+/* Before any other statement on the connection: reads what a row's
+ * statement left pending (waiting for it); 0 or the error it reported. */
+int pg_row_sp_quiet(pg_repo *r, msgbus_error *err);
 /* Makes sure the rows' savepoint marks this point: keeps it when nothing
  * ran on the connection since it was sent, else sends a new one. */
 int pg_row_sp_begin(pg_repo *r, msgbus_error *err);
