@@ -1,6 +1,6 @@
 /* async.c - the async bus object: creation, handle, dispatch of the
  * completion callbacks on the caller's thread, shutdown. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE                     /* PTHREAD_MUTEX_ADAPTIVE_NP */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,19 @@
 
 msgbus_bus *msgbus_async_bus(const msgbus_async *abus) { return abus ? abus->bus : NULL; }
 int msgbus_async_fd(const msgbus_async *abus) { return abus ? abus->done.fds[0] : -1; }
+
+/* A lock held for a few instructions at a time, by the caller and every
+ * worker: a waiter spins a little before it sleeps in the kernel. */
+static void init_short_lock(pthread_mutex_t *lock)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init(lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
 
 msgbus_async *msgbus_async_new(msgbus_bus *bus, unsigned workers, msgbus_error *err)
 {
@@ -32,9 +45,9 @@ msgbus_async *msgbus_async_new(msgbus_bus *bus, unsigned workers, msgbus_error *
         msgbus_error_set(err, MSGBUS_EIO, NULL, "cannot create the completion descriptor");
         return NULL;
     }
-    pthread_mutex_init(&abus->lock, NULL);
+    init_short_lock(&abus->lock);
     pthread_mutex_init(&abus->pairs_lock, NULL);
-    pthread_mutex_init(&abus->free_lock, NULL);
+    init_short_lock(&abus->free_lock);
     pthread_cond_init(&abus->work, NULL);
     pthread_cond_init(&abus->relay_cond, NULL);
     /* msgbus_async_wait measures its timeout on the monotonic clock. */

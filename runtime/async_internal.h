@@ -80,7 +80,6 @@ struct async_call {
     async_task task;                    /* first: queued for another worker */
     async_job *job;
     const handler_entry *handler;
-    msgbus_ctx ctx;                     /* ctx.owner points back here */
     msgbus_token token;
     int status;                         /* what the handler call returned */
     /* Deferred calls only, under abus->lock: the handler has returned, and
@@ -89,6 +88,7 @@ struct async_call {
     int completion;
     msg_queue emits;                    /* accepted emits, in emit order */
     size_t n_emits;
+    msgbus_ctx ctx;                     /* last, its error text at the end */
 };
 
 /* Runs the handler (through the middleware, with retries); returns its

@@ -214,7 +214,6 @@ struct msgbus_ctx {
     /* Set during one handler call. */
     json_t *result;
     int refused;                        /* code of a refused emit, or 0 */
-    char error[MSGBUS_ERROR_TEXT_LENGTH];
     /* Shared by the handlers of one handle call. */
     ctx_pair *pairs;
     size_t n_pairs, cap_pairs;
@@ -224,6 +223,9 @@ struct msgbus_ctx {
     void *owner;
     struct msgbus_ctx *shared;
     pthread_mutex_t *shared_lock;
+    /* Last: a call that succeeds only clears its first byte, so the fields
+     * above share as few cache lines as they can. */
+    char error[MSGBUS_ERROR_TEXT_LENGTH];
 };
 
 /* Empties the key/value pairs (keeps the storage). */
