@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include "async_test.msg.h"
 
 #define MESSAGES 200000
@@ -71,6 +72,16 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of every thread of the process: on a loaded machine the
+ * throughput follows the load, the CPU a message costs much less. */
+static double cpu_s(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
+           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
 }
 
 static int on_work(msgbus_ctx *ctx, const msgbus_msg *m)
@@ -221,13 +232,30 @@ static double median(double *v, int n)
 
 enum { SYNC, ASYNC1, ASYNC2, MOVE2, BATCH2, N_RUNS };
 
+/* One run of kind k: fills the seconds and CPU seconds per message. */
+static void run_one(msgbus_bus *bus, int k, const msgbus_msg *const *msgs, double *wall,
+                    double *cpu)
+{
+    double c0 = cpu_s(), t;
+    int n = k == BATCH2 ? BATCH : MESSAGES;
+    switch (k) {
+    case SYNC: t = run_sync(bus, MESSAGES); break;
+    case ASYNC1: t = run_async(bus, MESSAGES, 1, false); break;
+    case ASYNC2: t = run_async(bus, MESSAGES, 2, false); break;
+    case MOVE2: t = run_async(bus, MESSAGES, 2, true); break;
+    default: t = run_batch(bus, 2, msgs); break;
+    }
+    *wall = t / n;
+    *cpu = (cpu_s() - c0) / n;
+}
+
 static void fast(void)
 {
     static const char *names[N_RUNS] = {
         "sync msgbus_handle", "async, 1 worker", "async, 2 workers",
         "async_handle_move, 2 workers", "async_batch_handle, 2 workers"
     };
-    double t[N_RUNS][ROUNDS], base;
+    double t[N_RUNS][ROUNDS], c[N_RUNS][ROUNDS], base, cbase;
     msgbus_bus *bus = new_bus(on_step);
     at_Work *works = calloc(BATCH, sizeof *works);
     const msgbus_msg **msgs = calloc(BATCH, sizeof *msgs);
@@ -241,18 +269,17 @@ static void fast(void)
     }
     printf("Handlers that do nothing: each message 1 command handler, 1 emit, 2 event\n"
            "handlers; %d messages (batch: %d, %d in flight); median of %d interleaved "
-           "rounds\n", MESSAGES, BATCH, BATCH_CONCURRENCY, ROUNDS);
-    for (r = 0; r < ROUNDS; r++) {
-        t[SYNC][r] = run_sync(bus, MESSAGES) / MESSAGES;
-        t[ASYNC1][r] = run_async(bus, MESSAGES, 1, false) / MESSAGES;
-        t[ASYNC2][r] = run_async(bus, MESSAGES, 2, false) / MESSAGES;
-        t[MOVE2][r] = run_async(bus, MESSAGES, 2, true) / MESSAGES;
-        t[BATCH2][r] = run_batch(bus, 2, msgs) / BATCH;
-    }
+           "rounds;\nCPU: of all threads, per message\n", MESSAGES, BATCH, BATCH_CONCURRENCY,
+           ROUNDS);
+    for (r = 0; r < ROUNDS; r++)
+        for (k = 0; k < N_RUNS; k++)
+            run_one(bus, k, msgs, &t[k][r], &c[k][r]);
     base = median(t[SYNC], ROUNDS);
+    cbase = median(c[SYNC], ROUNDS);
     for (k = 0; k < N_RUNS; k++) {
-        double per = median(t[k], ROUNDS);
-        printf("%-36s %10.0f msg/s  %7.3fx sync\n", names[k], 1 / per, base / per);
+        double per = median(t[k], ROUNDS), cpu = median(c[k], ROUNDS);
+        printf("%-31s %9.0f msg/s %7.3fx sync   CPU %7.3f us %7.1fx sync\n", names[k],
+               1 / per, base / per, cpu * 1e6, cpu / cbase);
     }
     free(msgs);
     free(works);
