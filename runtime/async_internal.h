@@ -105,6 +105,32 @@ void async_call_free(async_call *call);
 /* Drops the call's emits (a failed call emits nothing). */
 void async_call_drop_emits(async_call *call);
 
+/* ---- async_pool.c: a worker's own storage ----------------------------- */
+
+/* What running a job needs besides the job: the calls of its current
+ * message and the FIFO of emitted messages.  A job borrows one from the
+ * worker that starts running it and gives it back to the worker that
+ * finishes it, so when one worker runs a whole handle, the common case,
+ * this storage stays in that worker's cache from handle to handle. */
+typedef struct async_scratch async_scratch;
+struct async_scratch {
+    async_scratch *next;
+    async_call *calls;
+    size_t cap_calls;
+    msg_queue fifo;
+};
+
+typedef struct async_worker {
+    msgbus_async *abus;
+    async_scratch *spare;               /* only this worker's thread touches it */
+    size_t n_spare;
+} async_worker;
+
+/* A scratch from w's spares, or a new one; NULL when out of memory. */
+async_scratch *async_scratch_take(async_worker *w);
+/* Gives an emptied scratch to w's spares (w NULL: frees it). */
+void async_scratch_give(async_worker *w, async_scratch *s);
+
 /* ---- async_job.c: one handle ----------------------------------------- */
 
 struct async_job {
@@ -117,9 +143,8 @@ struct async_job {
     size_t buf_cap;
     bool resume;                        /* task: collect current's calls first */
     unsigned ticks;                     /* handler calls run by the runner */
-    msg_queue fifo;                     /* emitted messages waiting, in order */
-    async_call *calls;                  /* handlers of current, in order */
-    size_t n_calls, cap_calls;
+    async_scratch *s;                   /* while running: s->calls[0..n_calls), s->fifo */
+    size_t n_calls;
     size_t running;                     /* atomic: calls not over, + 1 while starting */
     uint64_t correlation;
     size_t emits;                       /* atomic: emits accepted (emit limit) */
@@ -153,11 +178,11 @@ void async_job_start(async_job *job);
 /* Advances the job on a worker (lock not held): runs its messages until
  * one waits for calls on other workers or a token, or the handle is over;
  * returns the job when it is over (finished must then run, lock held). */
-async_job *async_job_run(async_job *job);
+async_job *async_job_run(async_job *job, async_worker *w);
 /* Runs a call queued for another worker (lock not held); when its end was
  * the last of its message, this thread takes the job on: like
  * async_job_run. */
-async_job *async_job_run_call(async_call *call);
+async_job *async_job_run_call(async_call *call, async_worker *w);
 /* A call's end handed the job to a thread that is not a worker (lock held):
  * queue it for a worker to collect. */
 void async_job_resume(async_job *job);
@@ -189,6 +214,7 @@ struct msgbus_async {
     pthread_cond_t ready;               /* waiters: a callback is waiting */
     pthread_cond_t relay_cond;          /* a relay: its job finished */
     pthread_t *threads;
+    async_worker *workers;
     unsigned n_threads;
     async_task *task_head, *task_tail;
     unsigned idle;                      /* workers waiting on work */

@@ -40,12 +40,8 @@ static void deliver(msgbus_async *abus, async_done *done)
 
 static void job_free(async_job *job)
 {
-    size_t i;
     free(job->buf);
-    queue_free(&job->fifo);
-    for (i = 0; i < job->cap_calls; i++)
-        async_call_free(&job->calls[i]);
-    free(job->calls);
+    async_scratch_give(NULL, job->s);
     msgbus_results_reset(&job->results);
     free(job->results.items);
     ctx_free(&job->shared);
@@ -172,15 +168,19 @@ static size_t fifo_count(const msg_queue *q)
     return n;
 }
 
-/* The handle is over: returns the job for its finished hook. */
-static async_job *finish(async_job *job)
+/* The handle is over: returns the job for its finished hook; its scratch
+ * goes to w. */
+static async_job *finish(async_job *job, async_worker *w)
 {
     clear_current(job);
-    if (!queue_empty(&job->fifo)) {     /* a stop or a cancel leaves these */
+    if (job->s && !queue_empty(&job->s->fifo)) {    /* a stop or a cancel leaves these */
         fail(job, MSGBUS_ECANCELED, "canceled by shutdown: %zu emitted messages not handled",
-             fifo_count(&job->fifo));
-        queue_truncate(&job->fifo, 0);
+             fifo_count(&job->s->fifo));
+        queue_truncate(&job->s->fifo, 0);
     }
+    if (job->s)
+        async_scratch_give(w, job->s);
+    job->s = NULL;
     if (job->shared.n_pairs)
         ctx_clear_pairs(&job->shared);
     return job;
@@ -196,7 +196,7 @@ void async_job_start(async_job *job)
     job->resume = false;
     if (async_cancelling(abus)) {
         fail(job, MSGBUS_ECANCELED, "canceled by shutdown before it started");
-        finish(job)->finished(job);
+        finish(job, NULL)->finished(job);
         return;
     }
     async_pool_push(abus, &job->task);
@@ -212,7 +212,7 @@ void async_job_resume(async_job *job)
  * to handle. */
 static bool next_message(async_job *job)
 {
-    queue_entry *e = queue_front(&job->fifo);
+    queue_entry *e = queue_front(&job->s->fifo);
     if (e == NULL || async_cancelling(job->abus))
         return false;                   /* finish() reports what is left */
     if (async_job_reserve(job, e->type) != 0) {
@@ -226,7 +226,7 @@ static bool next_message(async_job *job)
     job->current.id = e->id;
     job->current.causation = e->causation;
     job->current.seq = e->seq;
-    queue_pop(&job->fifo);
+    queue_pop(&job->s->fifo);
     return true;
 }
 
@@ -235,7 +235,7 @@ static int take_emits(async_job *job, async_call *call)
 {
     queue_entry *e;
     while ((e = queue_front(&call->emits)) != NULL) {
-        if (queue_push(&job->fifo, queue_entry_msg(e), async_next_id(job->abus),
+        if (queue_push(&job->s->fifo, queue_entry_msg(e), async_next_id(job->abus),
                        job->current.id, job->next_seq, true) != 0)
             return MSGBUS_ENOMEM;
         job->next_seq++;
@@ -252,7 +252,7 @@ static int collect(async_job *job)
     size_t i;
     int next = NEXT;
     for (i = 0; i < job->n_calls; i++) {
-        async_call *call = &job->calls[i];
+        async_call *call = &job->s->calls[i];
         bool aborting = ATOMIC_LOAD(&job->abort_code) != 0 || call->status == MSGBUS_ECANCELED;
         int rc = policy_call_over(&call->ctx, call->status, aborting, &job->results,
                                   job->status ? NULL : &job->err);
@@ -283,19 +283,19 @@ static bool runs_inline(const msgbus_async *abus, const handler_entry *items, si
     return true;
 }
 
-static int grow_calls(async_job *job, size_t n)
+static int grow_calls(async_scratch *s, size_t n)
 {
     size_t cap = n < 2 ? 2 : n;         /* a command, then an event's two */
     async_call *calls;
-    if (n <= job->cap_calls)
+    if (n <= s->cap_calls)
         return 0;
     /* No call is out (tokens point into calls[]), so it may move. */
-    calls = realloc(job->calls, cap * sizeof *calls);
+    calls = realloc(s->calls, cap * sizeof *calls);
     if (calls == NULL)
         return MSGBUS_ENOMEM;
-    memset(calls + job->cap_calls, 0, (cap - job->cap_calls) * sizeof *calls);
-    job->calls = calls;
-    job->cap_calls = cap;
+    memset(calls + s->cap_calls, 0, (cap - s->cap_calls) * sizeof *calls);
+    s->calls = calls;
+    s->cap_calls = cap;
     return 0;
 }
 
@@ -346,39 +346,43 @@ static int run_current(async_job *job)
             job->status = rc;
         return STOPPED;
     }
-    if (grow_calls(job, n) != 0) {
+    if (grow_calls(job->s, n) != 0) {
         fail(job, MSGBUS_ENOMEM, "out of memory");
         return STOPPED;
     }
     for (i = 0; i < n; i++)
-        async_call_prepare(&job->calls[i], job, &slot->items[i]);
+        async_call_prepare(&job->s->calls[i], job, &slot->items[i]);
     job->n_calls = n;
     ATOMIC_STORE(&job->running, n + 1);
     if (runs_inline(abus, slot->items, n)) {
         /* The runner holds one count of running: no call ends the job. */
         for (i = 0; i < n; i++)
-            run_here(&job->calls[i], job->ticks++);
+            run_here(&job->s->calls[i], job->ticks++);
     } else {
         pthread_mutex_lock(&abus->lock);
         for (i = 1; i < n; i++)
-            async_pool_push(abus, &job->calls[i].task);
+            async_pool_push(abus, &job->s->calls[i].task);
         pthread_mutex_unlock(&abus->lock);
-        run_here(&job->calls[0], job->ticks++);
+        run_here(&job->s->calls[0], job->ticks++);
     }
     if (ATOMIC_SUB(&job->running, 1) != 0)
         return WAITING;
     return collect(job);
 }
 
-async_job *async_job_run(async_job *job)
+async_job *async_job_run(async_job *job, async_worker *w)
 {
     int state = NEXT;
+    if (job->s == NULL && (job->s = async_scratch_take(w)) == NULL) {
+        fail(job, MSGBUS_ENOMEM, "out of memory");
+        return finish(job, w);
+    }
     if (job->resume) {
         job->resume = false;
         state = collect(job);
     } else if (async_cancelling(job->abus)) {
         fail(job, MSGBUS_ECANCELED, "canceled by shutdown before it started");
-        return finish(job);
+        return finish(job, w);
     } else {
         state = run_current(job);
     }
@@ -386,15 +390,15 @@ async_job *async_job_run(async_job *job)
         if (state == WAITING)
             return NULL;
         if (state == STOPPED)
-            return finish(job);
+            return finish(job, w);
         clear_current(job);
         if (!next_message(job))
-            return finish(job);
+            return finish(job, w);
         state = run_current(job);
     }
 }
 
-async_job *async_job_run_call(async_call *call)
+async_job *async_job_run_call(async_call *call, async_worker *w)
 {
     bool last = async_cancelling(call->job->abus)
               ? async_call_end(call, MSGBUS_ECANCELED)  /* never started */
@@ -402,5 +406,5 @@ async_job *async_job_run_call(async_call *call)
     if (!last)
         return NULL;
     call->job->resume = true;
-    return async_job_run(call->job);
+    return async_job_run(call->job, w);
 }

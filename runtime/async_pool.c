@@ -29,16 +29,49 @@ static async_task *pop(msgbus_async *abus)
     return task;
 }
 
-static async_job *run(async_task *task)
+/* Spares a worker keeps beyond those its jobs hold. */
+#define MAX_SPARE 64
+
+async_scratch *async_scratch_take(async_worker *w)
+{
+    async_scratch *s = w->spare;
+    if (s == NULL)
+        return calloc(1, sizeof *s);
+    w->spare = s->next;
+    w->n_spare--;
+    return s;
+}
+
+void async_scratch_give(async_worker *w, async_scratch *s)
+{
+    size_t i;
+    if (s == NULL)
+        return;
+    if (w && w->n_spare < MAX_SPARE) {
+        s->next = w->spare;
+        w->spare = s;
+        w->n_spare++;
+        return;
+    }
+    for (i = 0; i < s->cap_calls; i++)
+        async_call_free(&s->calls[i]);
+    free(s->calls);
+    queue_free(&s->fifo);
+    free(s);
+}
+
+static async_job *run(async_task *task, async_worker *w)
 {
     if (task->is_job)
-        return async_job_run((async_job *)(void *)((char *)task - offsetof(async_job, task)));
-    return async_job_run_call((async_call *)(void *)task);   /* task is its first member */
+        return async_job_run((async_job *)(void *)((char *)task - offsetof(async_job, task)),
+                             w);
+    return async_job_run_call((async_call *)(void *)task, w);  /* task is its first member */
 }
 
 static void *worker(void *arg)
 {
-    msgbus_async *abus = arg;
+    async_worker *w = arg;
+    msgbus_async *abus = w->abus;
     async_job *over = NULL;
     pthread_mutex_lock(&abus->lock);
     for (;;) {
@@ -56,7 +89,7 @@ static void *worker(void *arg)
             break;
         task = pop(abus);
         pthread_mutex_unlock(&abus->lock);
-        over = run(task);
+        over = run(task, w);
         pthread_mutex_lock(&abus->lock);
     }
     pthread_mutex_unlock(&abus->lock);
@@ -65,11 +98,16 @@ static void *worker(void *arg)
 
 int async_pool_start(msgbus_async *abus, unsigned workers, msgbus_error *err)
 {
+    unsigned i;
     abus->threads = calloc(workers, sizeof *abus->threads);
-    if (abus->threads == NULL)
+    abus->workers = calloc(workers, sizeof *abus->workers);
+    if (abus->threads == NULL || abus->workers == NULL)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "out of memory");
+    for (i = 0; i < workers; i++)
+        abus->workers[i].abus = abus;
     for (; abus->n_threads < workers; abus->n_threads++)
-        if (pthread_create(&abus->threads[abus->n_threads], NULL, worker, abus) != 0)
+        if (pthread_create(&abus->threads[abus->n_threads], NULL, worker,
+                           &abus->workers[abus->n_threads]) != 0)
             return msgbus_error_set(err, MSGBUS_EIO, NULL, "cannot start worker thread %u",
                                     abus->n_threads + 1);
     return 0;
@@ -77,7 +115,7 @@ int async_pool_start(msgbus_async *abus, unsigned workers, msgbus_error *err)
 
 void async_pool_stop(msgbus_async *abus)
 {
-    unsigned i;
+    unsigned i, n = abus->n_threads;
     pthread_mutex_lock(&abus->lock);
     abus->stopping = true;
     pthread_cond_broadcast(&abus->work);
@@ -87,6 +125,14 @@ void async_pool_stop(msgbus_async *abus)
     abus->n_threads = 0;
     free(abus->threads);
     abus->threads = NULL;
+    for (i = 0; abus->workers && i < n; i++)
+        while (abus->workers[i].spare) {
+            async_scratch *s = abus->workers[i].spare;
+            abus->workers[i].spare = s->next;
+            async_scratch_give(NULL, s);    /* NULL: freed */
+        }
+    free(abus->workers);
+    abus->workers = NULL;
 }
 
 bool async_pool_is_worker(const msgbus_async *abus)
