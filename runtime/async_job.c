@@ -8,8 +8,9 @@
  * concurrently; the last call to end makes its thread the runner.  Either
  * way, results and emits are then taken in handler order, so the FIFO and
  * the results come out as the synchronous bus gives them.  Jobs are kept
- * on a free list with all their storage, so a handle in steady state
- * allocates nothing. */
+ * on a free list with their storage, and the calls and FIFO of a running
+ * job are the worker's (async_scratch, async_pool.c), so a handle in steady
+ * state allocates nothing. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
