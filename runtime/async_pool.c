@@ -12,7 +12,7 @@ void async_pool_push(msgbus_async *abus, async_task *task)
     if (abus->task_tail)
         abus->task_tail->next = task;
     else
-        abus->task_head = task;
+        ATOMIC_STORE(&abus->task_head, task);   /* spinning workers read it */
     abus->task_tail = task;
     /* A busy worker looks at the queue before it sleeps: only a sleeping
      * one needs waking. */
@@ -23,8 +23,8 @@ void async_pool_push(msgbus_async *abus, async_task *task)
 static async_task *pop(msgbus_async *abus)
 {
     async_task *task = abus->task_head;
-    abus->task_head = task->next;
-    if (abus->task_head == NULL)
+    ATOMIC_STORE(&abus->task_head, task->next);
+    if (task->next == NULL)
         abus->task_tail = NULL;
     return task;
 }
@@ -68,6 +68,24 @@ static async_job *run(async_task *task, async_worker *w)
     return async_job_run_call((async_call *)(void *)task, w);  /* task is its first member */
 }
 
+/* Before it sleeps, a worker that ran out of tasks looks at the queue for
+ * a moment without the lock: a caller feeding the bus one message at a
+ * time is likely to queue the next one meanwhile, and waking a sleeping
+ * thread costs more than the wait. */
+#define SPINS 200
+static bool task_soon(msgbus_async *abus)
+{
+    int i;
+    for (i = 0; i < SPINS; i++) {
+        if (ATOMIC_LOAD(&abus->task_head) != NULL)
+            return true;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    return false;
+}
+
 static void *worker(void *arg)
 {
     async_worker *w = arg;
@@ -79,6 +97,11 @@ static void *worker(void *arg)
         if (over) {
             over->finished(over);
             over = NULL;
+        }
+        if (abus->task_head == NULL && !abus->stopping) {
+            pthread_mutex_unlock(&abus->lock);
+            task_soon(abus);
+            pthread_mutex_lock(&abus->lock);
         }
         while (abus->task_head == NULL && !abus->stopping) {
             abus->idle++;
