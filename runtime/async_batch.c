@@ -36,17 +36,18 @@ static void batch_free(async_batch *b)
     for (i = b->next; i < b->n; i++)
         msgbus_value_clear(((msgbus_msg *)copy_of(b, i))->type, copy_of(b, i));
     msgbus_results_reset(&b->ended);
-    free(b->ended.items);
-    free(b->copies);
-    free(b->at);
-    free(b->outcomes);
-    free(b);
+    msgbus_free(b->ended.items);
+    msgbus_free(b->ended.texts);
+    msgbus_free(b->copies);
+    msgbus_free(b->at);
+    msgbus_free(b->outcomes);
+    msgbus_free(b);
 }
 
 static void deliver(msgbus_async *abus, async_done *done)
 {
     async_batch *b = (async_batch *)(void *)done;
-    msgbus_results all = { 0, 0, NULL, false };
+    msgbus_results all = { 0, 0, NULL, NULL, false };
     msgbus_error err;
     size_t i;
     int status = 0;
@@ -68,7 +69,8 @@ static void deliver(msgbus_async *abus, async_done *done)
     if (b->on_done)
         b->on_done(abus, status, b->outcomes, b->n, &all, &err, b->userdata);
     msgbus_results_reset(&all);
-    free(all.items);
+    msgbus_free(all.items);
+    msgbus_free(all.texts);
     batch_free(b);
 }
 
@@ -139,7 +141,7 @@ static int copy_all(async_batch *b, const msgbus_msg *const *msgs)
         b->at[i] = total;
         total += ROUND(msgs[i]->type->size);
     }
-    b->copies = malloc(total ? total : 1);
+    b->copies = msgbus_malloc(total ? total : 1);
     if (b->copies == NULL) {
         b->n = 0;                       /* no copy to clear */
         return MSGBUS_ENOMEM;
@@ -165,7 +167,7 @@ int msgbus_async_batch_handle(msgbus_async *abus, const msgbus_msg *const *msgs,
         if (msgs[i] == NULL || msgs[i]->type == NULL ||
             msgs[i]->type->kind == MSGBUS_KIND_RECORD)
             return MSGBUS_EINVAL;
-    b = calloc(1, sizeof *b);
+    b = msgbus_calloc(1, sizeof *b);
     if (b == NULL)
         return MSGBUS_ENOMEM;
     b->abus = abus;
@@ -173,8 +175,8 @@ int msgbus_async_batch_handle(msgbus_async *abus, const msgbus_msg *const *msgs,
     b->on_done = on_done;
     b->userdata = userdata;
     b->done.deliver = deliver;
-    b->at = malloc(room * sizeof *b->at);
-    b->outcomes = calloc(room, sizeof *b->outcomes);
+    b->at = msgbus_malloc(room * sizeof *b->at);
+    b->outcomes = msgbus_calloc(room, sizeof *b->outcomes);
     if (b->at == NULL || b->outcomes == NULL) {
         batch_free(b);
         return MSGBUS_ENOMEM;

@@ -41,12 +41,13 @@ static void deliver(msgbus_async *abus, async_done *done)
 
 static void job_free(async_job *job)
 {
-    free(job->buf);
+    msgbus_free(job->buf);
     async_scratch_give(NULL, job->s);
     msgbus_results_reset(&job->results);
-    free(job->results.items);
+    msgbus_free(job->results.items);
+    msgbus_free(job->results.texts);
     ctx_free(&job->shared);
-    free(job);
+    msgbus_free(job);
 }
 
 async_job *async_job_get(msgbus_async *abus)
@@ -61,7 +62,7 @@ async_job *async_job_get(msgbus_async *abus)
     pthread_mutex_unlock(&abus->free_lock);
     if (job)
         return job;
-    job = calloc(1, sizeof *job);
+    job = msgbus_calloc(1, sizeof *job);
     if (job == NULL)
         return NULL;
     job->abus = abus;
@@ -115,7 +116,7 @@ int async_job_reserve(async_job *job, const msgbus_type *type)
     unsigned char *p;
     if (type->size <= job->buf_cap)
         return 0;
-    p = realloc(job->buf, type->size);
+    p = msgbus_realloc(job->buf, type->size);
     if (p == NULL)
         return MSGBUS_ENOMEM;
     job->buf = p;
@@ -291,7 +292,7 @@ static int grow_calls(async_scratch *s, size_t n)
     if (n <= s->cap_calls)
         return 0;
     /* No call is out (tokens point into calls[]), so it may move. */
-    calls = realloc(s->calls, cap * sizeof *calls);
+    calls = msgbus_realloc(s->calls, cap * sizeof *calls);
     if (calls == NULL)
         return MSGBUS_ENOMEM;
     memset(calls + s->cap_calls, 0, (cap - s->cap_calls) * sizeof *calls);

@@ -98,8 +98,8 @@ static void deliver(msgbus_async *abus, async_done *done)
     pthread_mutex_lock(&abus->lock);
     abus->relay = NULL;
     pthread_mutex_unlock(&abus->lock);
-    free(relay->handlers);
-    free(relay);
+    msgbus_free(relay->handlers);
+    msgbus_free(relay);
 }
 
 void async_outbox_join(msgbus_async *abus)
@@ -118,7 +118,7 @@ int msgbus_async_process_outbox(msgbus_async *abus, msgbus_outbox_repo *repo,
     int rc;
     if (abus == NULL || repo == NULL)
         return MSGBUS_EINVAL;
-    relay = calloc(1, sizeof *relay);
+    relay = msgbus_calloc(1, sizeof *relay);
     if (relay == NULL)
         return MSGBUS_ENOMEM;
     relay->abus = abus;
@@ -131,9 +131,9 @@ int msgbus_async_process_outbox(msgbus_async *abus, msgbus_outbox_repo *repo,
     else
         msgbus_outbox_options_init(&relay->opts);
     n = relay->opts.n_handlers;
-    relay->handlers = calloc(n ? n : 1, sizeof *relay->handlers);
+    relay->handlers = msgbus_calloc(n ? n : 1, sizeof *relay->handlers);
     if (relay->handlers == NULL) {
-        free(relay);
+        msgbus_free(relay);
         return MSGBUS_ENOMEM;
     }
     for (i = 0; i < n; i++) {
@@ -162,8 +162,8 @@ int msgbus_async_process_outbox(msgbus_async *abus, msgbus_outbox_repo *repo,
     }
     pthread_mutex_unlock(&abus->lock);
     if (rc != 0) {
-        free(relay->handlers);
-        free(relay);
+        msgbus_free(relay->handlers);
+        msgbus_free(relay);
     }
     return rc;
 }

@@ -36,7 +36,7 @@ async_scratch *async_scratch_take(async_worker *w)
 {
     async_scratch *s = w->spare;
     if (s == NULL)
-        return calloc(1, sizeof *s);
+        return msgbus_calloc(1, sizeof *s);
     w->spare = s->next;
     w->n_spare--;
     return s;
@@ -55,9 +55,9 @@ void async_scratch_give(async_worker *w, async_scratch *s)
     }
     for (i = 0; i < s->cap_calls; i++)
         async_call_free(&s->calls[i]);
-    free(s->calls);
+    msgbus_free(s->calls);
     queue_free(&s->fifo);
-    free(s);
+    msgbus_free(s);
 }
 
 static async_job *run(async_task *task, async_worker *w)
@@ -122,8 +122,8 @@ static void *worker(void *arg)
 int async_pool_start(msgbus_async *abus, unsigned workers, msgbus_error *err)
 {
     unsigned i;
-    abus->threads = calloc(workers, sizeof *abus->threads);
-    abus->workers = calloc(workers, sizeof *abus->workers);
+    abus->threads = msgbus_calloc(workers, sizeof *abus->threads);
+    abus->workers = msgbus_calloc(workers, sizeof *abus->workers);
     if (abus->threads == NULL || abus->workers == NULL)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "out of memory");
     for (i = 0; i < workers; i++)
@@ -146,7 +146,7 @@ void async_pool_stop(msgbus_async *abus)
     for (i = 0; i < abus->n_threads; i++)
         pthread_join(abus->threads[i], NULL);
     abus->n_threads = 0;
-    free(abus->threads);
+    msgbus_free(abus->threads);
     abus->threads = NULL;
     for (i = 0; abus->workers && i < n; i++)
         while (abus->workers[i].spare) {
@@ -154,7 +154,7 @@ void async_pool_stop(msgbus_async *abus)
             abus->workers[i].spare = s->next;
             async_scratch_give(NULL, s);    /* NULL: freed */
         }
-    free(abus->workers);
+    msgbus_free(abus->workers);
     abus->workers = NULL;
 }
 

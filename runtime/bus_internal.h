@@ -24,7 +24,8 @@ typedef struct handler_slot handler_slot;
 struct handler_slot {
     const msgbus_type *type;            /* NULL: empty slot */
     size_t n, cap;
-    handler_entry *items;
+    handler_entry *items;               /* in items_block, on whole cache lines */
+    void *items_block;
     /* Filled when the type is first emitted: an initialized value, copied
      * over the emitter's struct instead of re-running msgbus_value_init, and
      * whether values of the type own heap memory (else clearing is a no-op). */
@@ -139,25 +140,22 @@ static inline size_t queue_mark(const msg_queue *q)
 
 /* ---- results.c ------------------------------------------------------- */
 
-/* Slim: a successful call, the common case, has no text to keep; a failed
- * one's text is copied to the heap (owned_error). */
-typedef struct result_entry {
-    msgbus_result pub;
-    char *owned_error;
-} result_entry;
+/* Slim entries, what every handler call writes, and apart from them the
+ * error texts, written only by failed calls: texts[i] is entry i's.  Both
+ * arrays grow together, so a failure allocates nothing of its own. */
+typedef char result_text[MSGBUS_ERROR_TEXT_LENGTH];
 
 struct msgbus_results {
     size_t n, cap;
-    result_entry *items;
-    bool owns;                          /* some entry has a value or a text */
+    msgbus_result *items;
+    result_text *texts;
+    bool has_values;                    /* some entry has a value to release */
 };
 
 /* Doubles the storage; 0 or MSGBUS_ENOMEM. */
 int results_grow(msgbus_results *r);
-/* Gives e a copy of a failure's text (or a fixed text when out of memory). */
-void results_keep_error(result_entry *e, const char *error);
-/* Appends the entries of src to dst and empties src (values and texts move);
- * 0 or MSGBUS_ENOMEM (src then keeps what was not moved). */
+/* Moves n entries of src from `from` to the end of dst (their values go
+ * with them, src's stay behind as NULL); 0 or MSGBUS_ENOMEM. */
 int results_take(msgbus_results *dst, msgbus_results *src, size_t from, size_t n);
 
 /* Appends an entry; value is stolen.  0 or MSGBUS_ENOMEM.  Inline: one
@@ -166,24 +164,26 @@ static inline int results_add(msgbus_results *r, const msgbus_type *type, size_t
                               uint64_t id, const char *handler, int status, json_t *value,
                               const char *error)
 {
-    result_entry *e;
+    msgbus_result *e;
     if (r->n == r->cap && results_grow(r) != 0) {
         json_decref(value);
         return MSGBUS_ENOMEM;
     }
-    e = &r->items[r->n++];
-    e->pub.type = type;
-    e->pub.seq = seq;
-    e->pub.message_id = id;
-    e->pub.handler = handler;
-    e->pub.status = status;
-    e->pub.value = value;
-    e->pub.error = "";
-    e->owned_error = NULL;
-    if (error[0])
-        results_keep_error(e, error);
-    if (value || error[0])
-        r->owns = true;
+    e = &r->items[r->n];
+    e->type = type;
+    e->seq = seq;
+    e->message_id = id;
+    e->handler = handler;
+    e->status = status;
+    e->value = value;
+    e->error = "";
+    if (error[0]) {
+        snprintf(r->texts[r->n], sizeof r->texts[r->n], "%s", error);
+        e->error = r->texts[r->n];
+    }
+    if (value)
+        r->has_values = true;
+    r->n++;
     return 0;
 }
 

@@ -2,7 +2,7 @@
  *
  * Dispatch looks handlers up by the address of the msgbus_type, so the hot
  * path hashes one pointer instead of a type name. */
-#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bus_internal.h"
@@ -10,7 +10,7 @@
 static int grow(handler_table *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 16, i;
-    handler_slot *slots = calloc(cap, sizeof *slots);
+    handler_slot *slots = msgbus_calloc(cap, sizeof *slots);
     if (slots == NULL)
         return MSGBUS_ENOMEM;
     for (i = 0; i < t->cap; i++) {
@@ -21,7 +21,7 @@ static int grow(handler_table *t)
             ;
         slots[j] = t->slots[i];
     }
-    free(t->slots);
+    msgbus_free(t->slots);
     t->slots = slots;
     t->cap = cap;
     return 0;
@@ -43,19 +43,23 @@ handler_slot *handler_table_slot(handler_table *t, const msgbus_type *type)
     return &t->slots[i];
 }
 
+#define LINE 64                         /* bytes of a cache line */
+
 int handler_slot_append(handler_slot *slot, const handler_entry *e)
 {
     if (slot->n == slot->cap) {
         size_t cap = slot->cap ? slot->cap * 2 : 2;
         /* Whole cache lines: the async bus's workers read (and now and then
          * write) cost_ns, which must not share a line with hot data. */
-        size_t size = (cap * sizeof(handler_entry) + 63) & ~(size_t)63;
-        void *items;
-        if (posix_memalign(&items, 64, size) != 0)
+        unsigned char *block = msgbus_malloc(cap * sizeof(handler_entry) + 2 * LINE);
+        handler_entry *items;
+        if (block == NULL)
             return MSGBUS_ENOMEM;
+        items = (handler_entry *)(void *)(block + LINE - (uintptr_t)block % LINE);
         if (slot->n)
             memcpy(items, slot->items, slot->n * sizeof(handler_entry));
-        free(slot->items);
+        msgbus_free(slot->items_block);
+        slot->items_block = block;
         slot->items = items;
         slot->cap = cap;
     }
@@ -91,7 +95,7 @@ int handler_slot_prepare(handler_slot *slot)
 {
     if (slot->blank)
         return 0;
-    slot->blank = malloc(slot->type->size);
+    slot->blank = msgbus_malloc(slot->type->size);
     if (slot->blank == NULL)
         return MSGBUS_ENOMEM;
     msgbus_value_init(slot->type, slot->blank);
@@ -105,13 +109,13 @@ const char *handler_table_keep_name(handler_table *t, const char *name)
     size_t len = strlen(name);
     if (t->n_owned == t->cap_owned) {
         size_t cap = t->cap_owned ? t->cap_owned * 2 : 8;
-        char **names = realloc(t->owned_names, cap * sizeof *names);
+        char **names = msgbus_realloc(t->owned_names, cap * sizeof *names);
         if (names == NULL)
             return NULL;
         t->owned_names = names;
         t->cap_owned = cap;
     }
-    copy = malloc(len + 1);
+    copy = msgbus_malloc(len + 1);
     if (copy == NULL)
         return NULL;
     memcpy(copy, name, len + 1);
@@ -123,12 +127,12 @@ void handler_table_free(handler_table *t)
 {
     size_t i;
     for (i = 0; i < t->cap; i++) {
-        free(t->slots[i].items);
-        free(t->slots[i].blank);
+        msgbus_free(t->slots[i].items_block);
+        msgbus_free(t->slots[i].blank);
     }
     for (i = 0; i < t->n_owned; i++)
-        free(t->owned_names[i]);
-    free(t->slots);
-    free(t->owned_names);
+        msgbus_free(t->owned_names[i]);
+    msgbus_free(t->slots);
+    msgbus_free(t->owned_names);
     memset(t, 0, sizeof *t);
 }

@@ -6,7 +6,7 @@
 
 msgbus_results *msgbus_results_new(void)
 {
-    return calloc(1, sizeof(msgbus_results));
+    return msgbus_calloc(1, sizeof(msgbus_results));
 }
 
 void msgbus_results_free(msgbus_results *r)
@@ -14,8 +14,9 @@ void msgbus_results_free(msgbus_results *r)
     if (r == NULL)
         return;
     msgbus_results_reset(r);
-    free(r->items);
-    free(r);
+    msgbus_free(r->items);
+    msgbus_free(r->texts);
+    msgbus_free(r);
 }
 
 void msgbus_results_reset(msgbus_results *r)
@@ -23,13 +24,11 @@ void msgbus_results_reset(msgbus_results *r)
     size_t i;
     if (r == NULL)
         return;
-    /* Most handles record neither: the entries need not be read again. */
-    for (i = 0; r->owns && i < r->n; i++) {
-        json_decref(r->items[i].pub.value);
-        free(r->items[i].owned_error);
-    }
+    /* Most handles set no value: the entries need not be read again. */
+    for (i = 0; r->has_values && i < r->n; i++)
+        json_decref(r->items[i].value);
     r->n = 0;
-    r->owns = false;
+    r->has_values = false;
 }
 
 size_t msgbus_results_count(const msgbus_results *r)
@@ -39,52 +38,54 @@ size_t msgbus_results_count(const msgbus_results *r)
 
 const msgbus_result *msgbus_results_get(const msgbus_results *r, size_t i)
 {
-    return r && i < r->n ? &r->items[i].pub : NULL;
+    return r && i < r->n ? &r->items[i] : NULL;
 }
 
 size_t msgbus_results_failed(const msgbus_results *r)
 {
     size_t i, failed = 0;
     for (i = 0; r && i < r->n; i++)
-        failed += r->items[i].pub.status != 0;
+        failed += r->items[i].status != 0;
     return failed;
 }
 
 int results_grow(msgbus_results *r)
 {
-    size_t cap = r->cap ? r->cap * 2 : 8;
-    result_entry *items = realloc(r->items, cap * sizeof *items);
+    size_t cap = r->cap ? r->cap * 2 : 8, i;
+    msgbus_result *items = msgbus_realloc(r->items, cap * sizeof *items);
+    result_text *texts;
     if (items == NULL)
         return MSGBUS_ENOMEM;
-    r->items = items;
+    r->items = items;                   /* bigger, and cap unchanged: still right */
+    texts = msgbus_realloc(r->texts, cap * sizeof *texts);
+    if (texts == NULL)
+        return MSGBUS_ENOMEM;
+    /* The texts moved: the failed entries' pointers follow them. */
+    for (i = 0; i < r->n; i++)
+        if (items[i].error[0])
+            items[i].error = texts[i];
+    r->texts = texts;
     r->cap = cap;
     return 0;
 }
 
-void results_keep_error(result_entry *e, const char *error)
-{
-    size_t len = strlen(error);
-    if (len >= MSGBUS_ERROR_TEXT_LENGTH)
-        len = MSGBUS_ERROR_TEXT_LENGTH - 1;     /* as msgbus_error keeps it */
-    e->owned_error = malloc(len + 1);
-    if (e->owned_error == NULL) {
-        e->pub.error = "out of memory keeping the error text";
-        return;
-    }
-    memcpy(e->owned_error, error, len);
-    e->owned_error[len] = '\0';
-    e->pub.error = e->owned_error;
-}
-
 int results_take(msgbus_results *dst, msgbus_results *src, size_t from, size_t n)
 {
+    size_t i;
     while (dst->n + n > dst->cap)
         if (results_grow(dst) != 0)
             return MSGBUS_ENOMEM;
-    memcpy(dst->items + dst->n, src->items + from, n * sizeof *dst->items);
+    for (i = 0; i < n; i++) {
+        msgbus_result *e = &dst->items[dst->n + i];
+        *e = src->items[from + i];
+        if (e->error[0]) {
+            memcpy(dst->texts[dst->n + i], src->texts[from + i], sizeof *dst->texts);
+            e->error = dst->texts[dst->n + i];
+        }
+        if (e->value)
+            dst->has_values = true;
+        src->items[from + i].value = NULL;     /* moved */
+    }
     dst->n += n;
-    dst->owns = dst->owns || src->owns;
-    /* The entries moved: src must not free their values and texts. */
-    memset(src->items + from, 0, n * sizeof *src->items);
     return 0;
 }
