@@ -118,6 +118,7 @@ struct async_scratch {
     async_call *calls;
     size_t cap_calls;
     msg_queue fifo;
+    bool fresh;                         /* made for the job that has it */
 };
 
 typedef struct async_worker {
@@ -128,8 +129,10 @@ typedef struct async_worker {
 
 /* A scratch from w's spares, or a new one; NULL when out of memory. */
 async_scratch *async_scratch_take(async_worker *w);
-/* Gives an emptied scratch to w's spares (w NULL: frees it). */
-void async_scratch_give(async_worker *w, async_scratch *s);
+/* Gives an emptied scratch to w's spares (w NULL: frees it); a fresh one
+ * of a handle that ran out of memory is freed, so that a failed call keeps
+ * nothing it made (msgbus_alloc(3)). */
+void async_scratch_give(async_worker *w, async_scratch *s, int status);
 
 /* ---- async_job.c: one handle ----------------------------------------- */
 

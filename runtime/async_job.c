@@ -42,7 +42,7 @@ static void deliver(msgbus_async *abus, async_done *done)
 static void job_free(async_job *job)
 {
     msgbus_free(job->buf);
-    async_scratch_give(NULL, job->s);
+    async_scratch_give(NULL, job->s, 0);
     msgbus_results_reset(&job->results);
     msgbus_free(job->results.items);
     msgbus_free(job->results.texts);
@@ -181,7 +181,7 @@ static async_job *finish(async_job *job, async_worker *w)
         queue_truncate(&job->s->fifo, 0);
     }
     if (job->s)
-        async_scratch_give(w, job->s);
+        async_scratch_give(w, job->s, job->status);
     job->s = NULL;
     if (job->shared.n_pairs)
         ctx_clear_pairs(&job->shared);

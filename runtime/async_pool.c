@@ -35,18 +35,25 @@ static async_task *pop(msgbus_async *abus)
 async_scratch *async_scratch_take(async_worker *w)
 {
     async_scratch *s = w->spare;
-    if (s == NULL)
-        return msgbus_calloc(1, sizeof *s);
+    if (s == NULL) {
+        s = msgbus_calloc(1, sizeof *s);
+        if (s)
+            s->fresh = true;
+        return s;
+    }
     w->spare = s->next;
     w->n_spare--;
     return s;
 }
 
-void async_scratch_give(async_worker *w, async_scratch *s)
+void async_scratch_give(async_worker *w, async_scratch *s, int status)
 {
     size_t i;
     if (s == NULL)
         return;
+    if (s->fresh && status == MSGBUS_ENOMEM)
+        w = NULL;
+    s->fresh = false;
     if (w && w->n_spare < MAX_SPARE) {
         s->next = w->spare;
         w->spare = s;
@@ -152,7 +159,7 @@ void async_pool_stop(msgbus_async *abus)
         while (abus->workers[i].spare) {
             async_scratch *s = abus->workers[i].spare;
             abus->workers[i].spare = s->next;
-            async_scratch_give(NULL, s);    /* NULL: freed */
+            async_scratch_give(NULL, s, 0);     /* NULL: freed */
         }
     msgbus_free(abus->workers);
     abus->workers = NULL;
