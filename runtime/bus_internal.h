@@ -141,8 +141,9 @@ static inline size_t queue_mark(const msg_queue *q)
 /* ---- results.c ------------------------------------------------------- */
 
 /* Slim entries, what every handler call writes, and apart from them the
- * error texts, written only by failed calls: texts[i] is entry i's.  Both
- * arrays grow together, so a failure allocates nothing of its own. */
+ * error texts, written only by failed calls: a failed entry i (status not
+ * 0) has its text in texts[i], a successful one "".  Both arrays grow
+ * together, so a failure allocates nothing of its own. */
 typedef char result_text[MSGBUS_ERROR_TEXT_LENGTH];
 
 struct msgbus_results {
@@ -177,7 +178,7 @@ static inline int results_add(msgbus_results *r, const msgbus_type *type, size_t
     e->status = status;
     e->value = value;
     e->error = "";
-    if (error[0]) {
+    if (status != 0) {                  /* failed: its text is texts[n] */
         snprintf(r->texts[r->n], sizeof r->texts[r->n], "%s", error);
         e->error = r->texts[r->n];
     }

@@ -62,7 +62,7 @@ int results_grow(msgbus_results *r)
         return MSGBUS_ENOMEM;
     /* The texts moved: the failed entries' pointers follow them. */
     for (i = 0; i < r->n; i++)
-        if (items[i].error[0])
+        if (items[i].status != 0)
             items[i].error = texts[i];
     r->texts = texts;
     r->cap = cap;
@@ -78,7 +78,7 @@ int results_take(msgbus_results *dst, msgbus_results *src, size_t from, size_t n
     for (i = 0; i < n; i++) {
         msgbus_result *e = &dst->items[dst->n + i];
         *e = src->items[from + i];
-        if (e->error[0]) {
+        if (e->status != 0) {
             memcpy(dst->texts[dst->n + i], src->texts[from + i], sizeof *dst->texts);
             e->error = dst->texts[dst->n + i];
         }
