@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "async_test.msg.h"  /* generated from tests/schemas/async_test.msg */
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANITIZED 1
@@ -32,40 +31,10 @@
 #define IN_FLIGHT 4                     /* batches at once */
 #define CONCURRENCY 64
 
-static unsigned char work_runs[MESSAGES];      /* calls of each handler, */
-static unsigned char step_a_runs[MESSAGES];    /* by message number */
-static unsigned char step_b_runs[MESSAGES];
+#include "async_stress_handlers.h"
+
 static unsigned batch_callbacks[BATCHES];
 static size_t bad_outcomes;
-
-static void count(unsigned char *runs, int64_t n)
-{
-    __atomic_add_fetch(&runs[n], 1, __ATOMIC_RELAXED);
-}
-
-static int on_work(msgbus_ctx *ctx, const msgbus_msg *m)
-{
-    const at_Work *w = (const at_Work *)(const void *)m;
-    at_Step s;
-    count(work_runs, w->n);
-    msgbus_value_init(&at_Step_type, &s);
-    s.n = w->n;
-    return msgbus_emit(ctx, &s.base);
-}
-
-static int on_step_a(msgbus_ctx *ctx, const msgbus_msg *m)
-{
-    (void)ctx;
-    count(step_a_runs, ((const at_Step *)(const void *)m)->n);
-    return 0;
-}
-
-static int on_step_b(msgbus_ctx *ctx, const msgbus_msg *m)
-{
-    (void)ctx;
-    count(step_b_runs, ((const at_Step *)(const void *)m)->n);
-    return 0;
-}
 
 /* Message i's results: work on the command (seq 0), then a and b on the
  * event it emitted (seq 1, its id caused by the command's). */
