@@ -13,6 +13,7 @@
 #include <msgbus/sqlite.h>
 #include <msgbus/pg.h>
 #include <msgbus/nats.h>
+#include "outbox_serve.h"
 
 static const char *prog = "msgbus-outbox";
 
@@ -28,9 +29,11 @@ static void usage(FILE *out)
             "  purge --processed-before DURATION|TIME [--batch N]\n"
             "  relay --ndjson|--nats URL [--source URI] [--prefix SUBJECT]\n"
             "        [--once] [--batch N] [--worker NAME] [--max-attempts N]\n"
+            "  serve [--listen HOST:PORT] [--schema FILE.msg] [--token-file FILE]\n"
+            "        [--read-only]  (the web console: %s serve --help)\n"
             "FILE defaults to $MSGBUS_OUTBOX_DB, CONNINFO to $MSGBUS_OUTBOX_PG;"
             " NAME to " MSGBUS_SQLITE_DEFAULT_TABLE ".\n",
-            prog);
+            prog, prog);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -425,6 +428,8 @@ int main(int argc, char **argv)
     }
     if (i == argc)
         return usage_error("%s", "no command");
+    if (strcmp(argv[i], "serve") == 0)
+        return outbox_serve_main(prog, t.file, conninfo, table, argc - i, argv + i);
     if (!t.file && !conninfo)
         return usage_error("%s", "no database: use --db FILE or --pg CONNINFO, or set"
                                  " MSGBUS_OUTBOX_DB or MSGBUS_OUTBOX_PG");
