@@ -271,6 +271,33 @@ static int w_purge(void *self, int64_t before, size_t limit, size_t *n, msgbus_e
     return pub->inner->ops->purge(pub->inner->self, before, limit, n, err);
 }
 
+static int w_list_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                           msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    msgbus_nats_publisher *pub = self;
+    if (!pub->inner->ops->list_filtered)
+        return msgbus_error_set(err, MSGBUS_ENOTSUP, NULL, "outbox list: no filters");
+    return pub->inner->ops->list_filtered(pub->inner->self, f, now, rows, n, err);
+}
+
+static int w_retry_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                            bool dry_run, size_t *n, msgbus_error *err)
+{
+    msgbus_nats_publisher *pub = self;
+    if (!pub->inner->ops->retry_filtered)
+        return msgbus_error_set(err, MSGBUS_ENOTSUP, NULL, "outbox retry: no filters");
+    return pub->inner->ops->retry_filtered(pub->inner->self, f, now, dry_run, n, err);
+}
+
+static int w_purge_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                            bool dry_run, size_t *n, msgbus_error *err)
+{
+    msgbus_nats_publisher *pub = self;
+    if (!pub->inner->ops->purge_filtered)
+        return msgbus_error_set(err, MSGBUS_ENOTSUP, NULL, "outbox purge: no filters");
+    return pub->inner->ops->purge_filtered(pub->inner->self, f, now, dry_run, n, err);
+}
+
 static int w_begin_batch(void *self, msgbus_error *err)
 {
     msgbus_nats_publisher *pub = self;
@@ -356,6 +383,8 @@ static const msgbus_outbox_repo_ops wrapped_ops = {
     .counts = w_counts, .list = w_list, .get = w_get, .retry = w_retry, .purge = w_purge,
     .begin_batch = w_begin_batch, .end_batch = w_end_batch, .begin_row = w_begin_row,
     .end_row = w_end_row, .free = w_free,
+    .list_filtered = w_list_filtered, .retry_filtered = w_retry_filtered,
+    .purge_filtered = w_purge_filtered,
 };
 
 /* Without transaction hooks there are no batches: forward none. */
@@ -364,6 +393,8 @@ static const msgbus_outbox_repo_ops plain_ops = {
     .mark_failed = w_mark_failed, .dead_letter = w_dead_letter, .reclaim = w_reclaim,
     .counts = w_counts, .list = w_list, .get = w_get, .retry = w_retry, .purge = w_purge,
     .free = w_free,
+    .list_filtered = w_list_filtered, .retry_filtered = w_retry_filtered,
+    .purge_filtered = w_purge_filtered,
 };
 
 /* ---- the publisher --------------------------------------------------------- */
