@@ -34,13 +34,31 @@ typedef struct options {
     const char *depfile;
     bool check_only;
     bool werror;
+    unsigned emit;              /* EMIT_* bits; 0 until --emit: C */
 } options;
+
+/* What --emit can ask for; each kind writes its own files. */
+enum { EMIT_C = 1u, EMIT_JSONSCHEMA = 2u, EMIT_ASYNCAPI = 4u, EMIT_DOT = 8u };
+
+static const struct emit_kind {
+    const char *name;
+    unsigned bit;
+} emit_kinds[] = {
+    { "c", EMIT_C },
+    { "jsonschema", EMIT_JSONSCHEMA },
+    { "asyncapi", EMIT_ASYNCAPI },
+    { "dot", EMIT_DOT },
+};
 
 static const char usage_text[] =
     "Usage: msgbusgen [OPTION]... FILE.msg\n"
     "Compile a msgbus schema into C: writes FILE.msg.h and FILE.msg.c.\n"
     "\n"
     "  -o DIR            write the output files into DIR (default: .)\n"
+    "  --emit KIND[,KIND...]\n"
+    "                    what to write (repeatable; default: c):\n"
+    "                      c           FILE.msg.h and FILE.msg.c\n"
+    "                      dot         FILE.msg.dot, the message flow for Graphviz\n"
     "  -I DIR            search DIR for imported schemas (repeatable; after\n"
     "                    the importing file's own directory)\n"
     "  --prefix PREFIX   C prefix for the main schema's names instead of the\n"
@@ -98,10 +116,32 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
     return NULL;
 }
 
+/* Adds the kinds of a comma-separated --emit list to *bits. */
+static int parse_emit(const char *list, unsigned *bits)
+{
+    const char *p = list;
+
+    for (;;) {
+        size_t len = strcspn(p, ","), k;
+        for (k = 0; k < sizeof emit_kinds / sizeof emit_kinds[0]; k++)
+            if (strlen(emit_kinds[k].name) == len && strncmp(emit_kinds[k].name, p, len) == 0)
+                break;
+        if (k == sizeof emit_kinds / sizeof emit_kinds[0]) {
+            fprintf(stderr, "msgbusgen: unknown --emit kind '%.*s' (kinds: c, jsonschema, asyncapi, dot)\n"
+                            "Try 'msgbusgen --help' for more information.\n", (int)len, p);
+            return -1;
+        }
+        *bits |= emit_kinds[k].bit;
+        if (p[len] == '\0')
+            return 0;
+        p += len + 1;
+    }
+}
+
 /* Returns -1 to go on, or the exit status (0 after --help or --version). */
 static int parse_args(int argc, char **argv, options *o)
 {
-    static const char *const valued[] = { "-o", "-I", "--prefix", "--depfile" };
+    static const char *const valued[] = { "-o", "-I", "--prefix", "--depfile", "--emit" };
     bool only_files = false;
     int i;
 
@@ -159,8 +199,12 @@ static int parse_args(int argc, char **argv, options *o)
                 return usage_error("--prefix '%s' is not a C identifier", value);
             o->prefix = value;
             break;
-        default:
+        case 3:
             o->depfile = value;
+            break;
+        default:
+            if (parse_emit(value, &o->emit) != 0)
+                return EXIT_USAGE;
             break;
         }
     }
@@ -197,7 +241,8 @@ typedef struct output {
     const program *prog;
     const schema *s;
     const char *header_name;    /* as the .c includes it */
-    const char *const *targets; /* for the depfile */
+    char **targets;             /* every file written, for the depfile */
+    size_t n_targets;
 } output;
 
 typedef int (*writer_fn)(FILE *out, const output *o);
@@ -212,7 +257,23 @@ static int write_source(FILE *out, const output *o)
     return emit_source(out, o->prog, o->s, o->header_name);
 }
 
-/* Make syntax: spaces and '#' escaped with '\', '$' doubled. */
+static int write_dot(FILE *out, const output *o)
+{
+    return emit_dot(out, o->prog, o->s);
+}
+
+/* The files of each kind, named after the input: "orders.msg" + suffix. */
+static const struct output_file {
+    unsigned kind;
+    const char *suffix;
+    writer_fn write;
+} output_files[] = {
+    { EMIT_C, ".h", write_header },
+    { EMIT_C, ".c", write_source },
+    { EMIT_DOT, ".dot", write_dot },
+};
+
+/* Make syntax: spaces and '#' escaped with '\\', '$' doubled. */
 static void put_make_word(FILE *out, const char *word)
 {
     for (; *word; word++) {
@@ -230,9 +291,11 @@ static int write_depfile(FILE *out, const output *o)
 {
     size_t i;
 
-    put_make_word(out, o->targets[0]);
-    fputc(' ', out);
-    put_make_word(out, o->targets[1]);
+    for (i = 0; i < o->n_targets; i++) {
+        if (i > 0)
+            fputc(' ', out);
+        put_make_word(out, o->targets[i]);
+    }
     fputc(':', out);
     for (i = 0; i < o->prog->n_files; i++) {
         fputs(i == 0 ? " " : " \\\n ", out);
@@ -295,31 +358,38 @@ static int write_file(const char *path, writer_fn write, const output *o)
 static int generate(const options *opt, const program *prog)
 {
     const char *name = base_name(opt->input);
+    unsigned kinds = opt->emit ? opt->emit : EMIT_C;
     char *header_name = xmalloc(strlen(name) + 3);
-    char *source_name = xmalloc(strlen(name) + 3);
-    char *paths[2];
     output o;
-    int rc;
+    size_t i, k;
+    int rc = 0;
 
     sprintf(header_name, "%s.h", name);
-    sprintf(source_name, "%s.c", name);
-    paths[0] = path_in(opt->out_dir, header_name);
-    paths[1] = path_in(opt->out_dir, source_name);
+    memset(&o, 0, sizeof o);
     o.prog = prog;
     o.s = prog->schemas[0];
     o.header_name = header_name;
-    o.targets = (const char *const *)paths;
+    o.targets = xcalloc(sizeof output_files / sizeof output_files[0], sizeof *o.targets);
 
-    rc = write_file(paths[0], write_header, &o);
-    if (rc == 0)
-        rc = write_file(paths[1], write_source, &o);
+    for (k = 0; k < sizeof output_files / sizeof output_files[0] && rc == 0; k++) {
+        const struct output_file *of = &output_files[k];
+        char *file;
+        if (!(kinds & of->kind))
+            continue;
+        file = xmalloc(strlen(name) + strlen(of->suffix) + 1);
+        sprintf(file, "%s%s", name, of->suffix);
+        o.targets[o.n_targets] = path_in(opt->out_dir, file);
+        free(file);
+        rc = write_file(o.targets[o.n_targets], of->write, &o);
+        o.n_targets++;
+    }
     if (rc == 0 && opt->depfile)
         rc = write_file(opt->depfile, write_depfile, &o);
 
-    free(paths[0]);
-    free(paths[1]);
+    for (i = 0; i < o.n_targets; i++)
+        free(o.targets[i]);
+    free(o.targets);
     free(header_name);
-    free(source_name);
     return rc == 0 ? 0 : EXIT_USAGE;
 }
 
