@@ -251,7 +251,7 @@ static json_t *time_json(int64_t ms)
         return json_null();
     msgbus_timestamp ts = { ms / 1000, (int32_t)(ms % 1000) * 1000000 };
     char text[MSGBUS_TIMESTAMP_TEXT_SIZE];
-    return msgbus_timestamp_to_text(&ts, text) == 0 ? json_string(text) : json_null();
+    return msgbus_timestamp_to_text(&ts, text) > 0 ? json_string(text) : json_null();
 }
 
 /* The first line of an error, at most 200 bytes (cut at a character). */
