@@ -90,3 +90,19 @@ code_is() {
     if [ "$code" = "$2" ]; then echo "ok: $1"; else
         echo "FAIL: $1: HTTP $code, not $2: $(head -c 300 "$work/body")"; failed=$((failed + 1)); fi
 }
+
+# Exits 77 unless Debian's Chromium, node and puppeteer-core are there.
+browser_skip_unless_installed() {
+    chromium=${CHROMIUM:-/usr/bin/chromium}
+    [ -x "$chromium" ] || { echo "SKIP: no Chromium at $chromium (Debian package chromium)"; exit 77; }
+    command -v node >/dev/null || { echo "SKIP: no node"; exit 77; }
+    node -e 'require("puppeteer-core")' 2>/dev/null ||
+        { echo "SKIP: no puppeteer-core in NODE_PATH=${NODE_PATH:-} (scripts/deps.sh puts it in .deps/npm)"; exit 77; }
+}
+
+# browse MODE [ARGS]: runs tests/console_browser.js, screenshots in tests/.
+browse() {
+    mode=$1; shift
+    CHROMIUM=$chromium node "${srcdir:-.}/tests/console_browser.js" "$mode" "$console_url" \
+        "$(pwd)/tests" "$@" || failed=$((failed + 1))
+}

@@ -102,8 +102,8 @@ async function overview() {
     $('count-' + k).textContent = String(o.counts[k]);
   $('age-pending').textContent = age(o.oldest_pending_age_ms);
   $('age-due').textContent = age(o.oldest_due_age_ms);
-  $('rate-processed').textContent = rate(o.processed_per_minute);
-  $('rate-failures').textContent = rate(o.failures_per_minute);
+  $('rate-processed').textContent = o.database.ok ? rate(o.processed_per_minute) : '–';
+  $('rate-failures').textContent = o.database.ok ? rate(o.failures_per_minute) : '–';
   $('sampled-at').textContent = o.sampled_at || '–';
 }
 
