@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bus_internal.h"
+#include "obs_internal.h"
 
 msgbus_bus *msgbus_bus_new(void *userdata)
 {
@@ -27,6 +28,7 @@ void msgbus_bus_free(msgbus_bus *bus)
     free(bus->modules);
     free(bus->mw);
     free(bus->current);
+    obs_free(bus->obs);
     free(bus);
 }
 
@@ -303,8 +305,12 @@ int msgbus_emit(msgbus_ctx *ctx, msgbus_msg *msg)
 
 int bus_invoke(msgbus_ctx *ctx, const handler_entry *h, const msgbus_msg *msg)
 {
+    obs_call call;
+    obs_call_begin(ctx, &call);
     int status = h->fn(ctx, msg);
-    return ctx->refused ? ctx->refused : status;
+    status = ctx->refused ? ctx->refused : status;
+    obs_call_end(ctx, h, status, &call);
+    return status;
 }
 
 void bus_rollback(msgbus_bus *bus, size_t mark, size_t emits, size_t seq)

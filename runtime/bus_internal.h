@@ -237,6 +237,7 @@ struct msgbus_bus {
     msgbus_log_fn log;
     void *log_userdata;
     size_t emit_limit;
+    struct bus_obs *obs;                /* events, metrics (obs_internal.h), or NULL */
 
     /* State of the handle call in progress. */
     bool busy;

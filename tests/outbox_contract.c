@@ -3,6 +3,7 @@
 #include "outbox_contract.h"
 #define OT_DEFINE_MODULE
 #include "outbox_test_module.h"
+#include "event_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -643,6 +644,117 @@ START_TEST(counts_give_the_age_of_the_oldest_pending_and_due_rows)
 }
 END_TEST
 
+/* ---- events ---------------------------------------------------------------- */
+
+static event_log events;
+
+START_TEST(events_tell_a_retry_then_a_dead_letter)
+{
+    memset(&events, 0, sizeof events);
+    ck_assert_int_eq(msgbus_set_event_hook(bus, event_log_hook, &events), 0);
+    char id[MSGBUS_OUTBOX_ID_SIZE] = "r-1";
+    register_ship(1, "poison", id);
+    int64_t now = msgbus_outbox_now() + 10;
+    msgbus_outbox_options o = options(now);
+    o.max_attempts = 2;
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&o, dispatch, 1, NULL), 0);
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, NULL, NULL), 0);
+
+    char kinds[512];
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds),
+                     "handler.failed handler.failed retry.scheduled batch.done");
+    const msgbus_event *e = &events.items[0].ev;     /* the bus's handler */
+    ck_assert_str_eq(e->source, "bus");
+    ck_assert_str_eq(e->handler, "ot.ship");
+    ck_assert_str_eq(e->type, "ot.Ship");
+    ck_assert_str_eq(e->error, "cannot ship order 1");
+    ck_assert_int_eq(e->code, MSGBUS_EHANDLER);
+    ck_assert_int_eq(e->attempt, 1);
+    e = &events.items[1].ev;                         /* the outbox handler */
+    ck_assert_str_eq(e->source, "outbox");
+    ck_assert_str_eq(e->handler, "msgbus.dispatch");
+    ck_assert_str_eq(e->row_id, "r-1");
+    ck_assert_str_eq(e->message_id, "r-1");
+    ck_assert_int_eq(e->attempt, 1);
+    ck_assert_ptr_nonnull(strstr(e->error, "cannot ship order 1"));
+    e = &events.items[2].ev;
+    ck_assert_str_eq(e->row_id, "r-1");
+    ck_assert_str_eq(e->type, "ot.Ship");
+    ck_assert_int_eq(e->attempt, 1);
+    ck_assert_int_ge(e->delay_ms, o.backoff_base_ms / 2);
+    ck_assert_int_le(e->delay_ms, o.backoff_base_ms);
+    ck_assert_ptr_nonnull(strstr(e->error, "msgbus.dispatch: "));
+    msgbus_outbox_row row;
+    ck_assert_int_eq(msgbus_outbox_get(repo, id, &row, NULL), 0);
+    ck_assert_int_eq(row.available_at, now + e->delay_ms);  /* the delay told is the one kept */
+    msgbus_outbox_row_clear(&row);
+    e = &events.items[3].ev;
+    ck_assert_uint_eq(e->counts.claimed, 1);
+    ck_assert_uint_eq(e->counts.failed, 1);
+    ck_assert_uint_eq(e->counts.processed, 0);
+    ck_assert_int_ge(e->duration_ms, 0);
+    ck_assert_int_ge(e->time_ms, now - 10);
+
+    /* The second and last attempt. */
+    memset(&events, 0, sizeof events);
+    o.now += 3600 * 1000;
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, NULL, NULL), 0);
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds),
+                     "handler.failed handler.failed dead.lettered batch.done");
+    e = &events.items[2].ev;
+    ck_assert_str_eq(e->row_id, "r-1");
+    ck_assert_int_eq(e->attempt, 2);
+    ck_assert_int_eq(e->delay_ms, 0);
+    ck_assert_ptr_nonnull(strstr(e->error, "cannot ship order 1"));
+    ck_assert_uint_eq(events.items[3].ev.counts.dead_lettered, 1);
+
+    /* An idle poll says nothing; without a hook nothing is reported. */
+    memset(&events, 0, sizeof events);
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, NULL, NULL), 0);
+    ck_assert_uint_eq(events.n, 0);
+    register_ship(2, "poison", NULL);
+    ck_assert_int_eq(msgbus_set_event_hook(bus, NULL, NULL), 0);
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &o, NULL, NULL), 0);
+    ck_assert_uint_eq(events.n, 0);
+}
+END_TEST
+
+START_TEST(events_tell_a_lease_reclaim)
+{
+    memset(&events, 0, sizeof events);
+    ck_assert_int_eq(msgbus_set_event_hook(bus, event_log_hook, &events), 0);
+    register_ship(1, "a", NULL);
+    int64_t now = msgbus_outbox_now() + 10;
+    /* Relay a leases the row and, from its handler, relay b runs after
+     * a's lease has ended (as if a had hung): b reclaims and claims it. */
+    msgbus_outbox_options b = options(now + 1000);
+    b.worker = "relay-b";
+    b.atomic = false;
+    msgbus_outbox_options a = options(now);
+    a.worker = "relay-a";
+    a.atomic = false;
+    a.lease_ms = 1000;
+    msgbus_outbox_handler nested = { "nested", nested_relay, &b };
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&a, &nested, 1, NULL), 0);
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&b, &nested, 1, NULL), 0);
+    ck_assert_int_eq(msgbus_process_outbox(bus, repo, &a, NULL, NULL), 0);
+
+    char kinds[512];
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds),
+                     "lease.reclaimed batch.done batch.done");
+    const msgbus_event *e = &events.items[0].ev;
+    ck_assert_str_eq(e->source, "outbox");
+    ck_assert_uint_eq(e->counts.reclaimed, 1);
+    e = &events.items[1].ev;                         /* b's step */
+    ck_assert_uint_eq(e->counts.reclaimed, 1);
+    ck_assert_uint_eq(e->counts.claimed, 1);
+    ck_assert_uint_eq(e->counts.processed, 1);
+    e = &events.items[2].ev;                         /* a's step */
+    ck_assert_uint_eq(e->counts.reclaimed, 0);
+    ck_assert_uint_eq(e->counts.claimed, 1);
+}
+END_TEST
+
 TCase *outbox_contract_tcase(void)
 {
     TCase *tc = tcase_create("contract");
@@ -659,5 +771,7 @@ TCase *outbox_contract_tcase(void)
     tcase_add_test(tc, retry_filtered_counts_on_a_dry_run_and_skips_leased_rows);
     tcase_add_test(tc, purge_filtered_takes_dead_rows_before_a_time);
     tcase_add_test(tc, counts_give_the_age_of_the_oldest_pending_and_due_rows);
+    tcase_add_test(tc, events_tell_a_retry_then_a_dead_letter);
+    tcase_add_test(tc, events_tell_a_lease_reclaim);
     return tc;
 }

@@ -13,6 +13,7 @@
 #include <msgbus/nats.h>
 #include <msgbus/sqlite.h>
 #include <msgbus/sqlite_inbox.h>
+#include "event_log.h"
 
 /* What the consumer's handler saw. */
 static int handled[64];
@@ -393,6 +394,70 @@ START_TEST(failures_are_naked_then_terminated_and_garbage_is_terminated)
 }
 END_TEST
 
+START_TEST(events_tell_publish_acks_consumer_settling_and_a_duplicate)
+{
+    static event_log events;
+    memset(&events, 0, sizeof events);
+    char kinds[1024];
+    char id[MSGBUS_OUTBOX_ID_SIZE] = "row-1";
+    register_ship(1, "x", id);
+    msgbus_bus *relay_bus = msgbus_bus_new(NULL);
+    ck_assert_int_eq(msgbus_set_event_hook(relay_bus, event_log_hook, &events), 0);
+    msgbus_nats_publisher *pub = publisher();
+    relay(relay_bus, pub, true);
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds), "publish.acked batch.done");
+    ck_assert_str_eq(events.items[0].ev.source, "nats.publisher");
+    ck_assert_str_eq(events.items[0].ev.row_id, "row-1");
+    ck_assert_str_eq(events.items[0].ev.type, "ot.Ship");
+    ck_assert_uint_eq(events.items[1].ev.counts.processed, 1);
+
+    /* The consumer: handled and acked, then the same event id again
+     * under another broker message id: the inbox skips it. */
+    msgbus_bus *bus = msgbus_bus_new(NULL);
+    ck_assert_int_eq(msgbus_bus_install(bus, &ot_module, NULL), 0);
+    ck_assert_int_eq(msgbus_set_event_hook(bus, event_log_hook, &events), 0);
+    sqlite3 *billing = NULL;
+    ck_assert_int_eq(sqlite3_open(":memory:", &billing), SQLITE_OK);
+    msgbus_inbox inbox;
+    msgbus_error err;
+    ck_assert_int_eq(msgbus_sqlite_inbox_new(billing, NULL, &inbox, &err), 0);
+    msgbus_nats_consumer *c = consumer(bus, &inbox, 2);
+    memset(&events, 0, sizeof events);
+    drain(c);
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds), "consumer.ack");
+    ck_assert_str_eq(events.items[0].ev.message_id, "row-1");
+    ck_assert_str_eq(events.items[0].ev.handler, "billing");
+    ck_assert_int_eq(events.items[0].ev.attempt, 1);
+    memset(&events, 0, sizeof events);
+    publish_event("row-1", "again-row-1", 1, "x");
+    drain(c);
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds), "inbox.duplicate consumer.ack");
+    ck_assert_str_eq(events.items[0].ev.message_id, "row-1");
+    ck_assert_str_eq(events.items[0].ev.type, "ot.Ship");
+
+    /* A poison message: the handler fails, a nak with its delay, and the
+     * last allowed delivery is terminated. */
+    memset(&events, 0, sizeof events);
+    publish_event("e-9", "e-9", 9, "poison");
+    drain(c);
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds),
+                     "handler.failed consumer.nak handler.failed consumer.term");
+    ck_assert_str_eq(events.items[0].ev.handler, "ot.ship");
+    ck_assert_str_eq(events.items[1].ev.message_id, "e-9");
+    ck_assert_int_eq(events.items[1].ev.delay_ms, 50);
+    ck_assert_int_eq(events.items[1].ev.attempt, 1);
+    ck_assert_ptr_nonnull(strstr(events.items[1].ev.error, "cannot ship 9"));
+    ck_assert_int_eq(events.items[3].ev.attempt, 2);
+    ck_assert_int_eq(events.items[3].ev.code, MSGBUS_EHANDLER);
+    msgbus_nats_consumer_free(c);
+    msgbus_inbox_free(&inbox);
+    sqlite3_close(billing);
+    msgbus_bus_free(bus);
+    msgbus_bus_free(relay_bus);
+    msgbus_nats_publisher_free(pub);
+}
+END_TEST
+
 START_TEST(consumer_rejects_missing_options)
 {
     msgbus_bus *bus = msgbus_bus_new(NULL);
@@ -421,6 +486,7 @@ int main(void)
     tcase_add_test(tc, relayed_rows_reach_the_consumer_once);
     tcase_add_test(tc, failures_are_naked_then_terminated_and_garbage_is_terminated);
     tcase_add_test(tc, consumer_rejects_missing_options);
+    tcase_add_test(tc, events_tell_publish_acks_consumer_settling_and_a_duplicate);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Appends s as a JSON string to buf at *n (buf has room: 6 bytes per
  * input byte plus 2). */
@@ -37,14 +36,12 @@ static void put_raw(char *buf, size_t *n, const char *s)
     *n += len;
 }
 
-/* RFC 3339 in UTC with milliseconds. */
-static void rfc3339(int64_t ms, char out[32])
+/* RFC 3339 in UTC, by the library's one formatter (a time it cannot
+ * represent is left out: the attribute is optional). */
+static bool rfc3339(int64_t ms, char out[MSGBUS_TIMESTAMP_TEXT_SIZE])
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+    msgbus_timestamp ts = msgbus_timestamp_from_ms(ms);
+    return msgbus_timestamp_to_text(&ts, out) > 0;
 }
 
 size_t nats_cloudevent_size(const msgbus_outbox_row *row, const char *source)
@@ -55,8 +52,8 @@ size_t nats_cloudevent_size(const msgbus_outbox_row *row, const char *source)
 
 size_t nats_cloudevent_write(const msgbus_outbox_row *row, const char *source, char *buf)
 {
-    char when[32];
-    rfc3339(row->created_at, when);
+    char when[MSGBUS_TIMESTAMP_TEXT_SIZE];
+    bool has_time = rfc3339(row->created_at, when);
     size_t n = 0;
     put_raw(buf, &n, "{\"specversion\":\"1.0\",\"id\":");
     put_string(buf, &n, row->id);
@@ -64,9 +61,12 @@ size_t nats_cloudevent_write(const msgbus_outbox_row *row, const char *source, c
     put_string(buf, &n, source);
     put_raw(buf, &n, ",\"type\":");
     put_string(buf, &n, row->type);
-    put_raw(buf, &n, ",\"time\":\"");
-    put_raw(buf, &n, when);
-    put_raw(buf, &n, "\",\"datacontenttype\":\"application/json\",\"data\":");
+    if (has_time) {
+        put_raw(buf, &n, ",\"time\":\"");
+        put_raw(buf, &n, when);
+        put_raw(buf, &n, "\"");
+    }
+    put_raw(buf, &n, ",\"datacontenttype\":\"application/json\",\"data\":");
     put_raw(buf, &n, row->payload);
     put_raw(buf, &n, "}");
     buf[n] = '\0';

@@ -3,6 +3,7 @@
  * last allowed delivery, which terminates the message.  The inbox, when
  * given, makes a redelivered message a no-op. */
 #include "nats_internal.h"
+#include <msgbus/events.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,26 @@ typedef struct event {
     void *msg;
     char id[MSGBUS_OUTBOX_ID_SIZE];
 } event;
+
+/* Reports how a message was settled to the bus's hook. */
+static void settle_event(const msgbus_nats_consumer *c, msgbus_event_kind kind, const char *id,
+                         const char *type, uint64_t delivered, int64_t delay_ms,
+                         const char *error, int code)
+{
+    if (!msgbus_event_hook_set(c->bus))
+        return;
+    msgbus_event ev = { 0 };
+    ev.kind = kind;
+    ev.source = "nats.consumer";
+    ev.message_id = id && *id ? id : NULL;
+    ev.type = type;
+    ev.handler = c->durable;
+    ev.attempt = delivered > INT32_MAX ? INT32_MAX : (int)delivered;
+    ev.delay_ms = delay_ms;
+    ev.error = error && *error ? error : NULL;
+    ev.code = code;
+    msgbus_emit_event(c->bus, &ev);
+}
 
 static void event_clear(event *ev)
 {
@@ -214,10 +235,13 @@ static int consume_one(msgbus_nats_consumer *c, natsMsg *msg, msgbus_nats_consum
     int result = rc;
     if (rc == 0)
         result = handle_event(c, &ev, &inbox_failed, &herr);
-    event_clear(&ev);
+    const char *type = ev.type ? ev.type->name : NULL;
     natsStatus s;
     if (result >= 0) {
+        if (result == 0)
+            settle_event(c, MSGBUS_EVENT_INBOX_DUPLICATE, ev.id, type, delivered, 0, NULL, 0);
         s = natsMsg_Ack(msg, NULL);
+        settle_event(c, MSGBUS_EVENT_CONSUMER_ACK, ev.id, type, delivered, 0, NULL, 0);
         if (result == 1)
             stats->handled++;
         else
@@ -225,11 +249,16 @@ static int consume_one(msgbus_nats_consumer *c, natsMsg *msg, msgbus_nats_consum
     } else if ((rc < 0 && rc != MSGBUS_ENOTFOUND) || delivered >= (uint64_t)c->max_deliver) {
         /* Undecodable, or out of deliveries: the dead letter. */
         s = natsMsg_Term(msg, NULL);
+        settle_event(c, MSGBUS_EVENT_CONSUMER_TERM, ev.id, type, delivered, 0, herr.text, result);
         stats->terminated++;
     } else {
-        s = natsMsg_NakWithDelay(msg, nak_delay(c, delivered), NULL);
+        int64_t delay = nak_delay(c, delivered);
+        s = natsMsg_NakWithDelay(msg, delay, NULL);
+        settle_event(c, MSGBUS_EVENT_CONSUMER_NAK, ev.id, type, delivered, delay, herr.text,
+                     result);
         stats->naked++;
     }
+    event_clear(&ev);
     if (inbox_failed)
         return msgbus_error_set(err, MSGBUS_EIO, NULL, "nats consumer %s: inbox: %s", c->durable,
                                 herr.text);

@@ -7,5 +7,6 @@
 #include <msgbus/bus.h>
 #include <msgbus/outbox.h>
 #include <msgbus/async.h>
+#include <msgbus/events.h>
 
 #endif /* MSGBUS_MSGBUS_H */
