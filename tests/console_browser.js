@@ -95,6 +95,7 @@ async function walkthrough(page) {
   check('the meta', (await text(page, '#row-meta')).includes('"source": "console_plant"'));
   check('the correlation id', (await text(page, 'dd[data-field="correlation id"]')) ===
     '0190aaaa-0000-7000-8000-000000000001');
+  check('the trace id', (await text(page, 'dd[data-field="trace id"]')) === '4bf92f3577b34da6a3ce929d0e0e4736');
   check('state dead', (await text(page, 'dd[data-field="state"]')) === 'dead');
   await shot(page, 'console-row.png');
 

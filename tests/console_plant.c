@@ -176,8 +176,9 @@ int main(int argc, char **argv)
     } else {
         return 2;
     }
-    json_t *meta = json_pack("{s:s, s:s}", "source", "console_plant", "correlation_id",
-                             "0190aaaa-0000-7000-8000-000000000001");
+    json_t *meta = json_pack("{s:s, s:s, s:s}", "source", "console_plant", "correlationid",
+                             "0190aaaa-0000-7000-8000-000000000001", "traceparent",
+                             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     char id[32];
     for (int i = 1; i <= 4; i++) {
         snprintf(id, sizeof id, "ok-%d", i);
@@ -190,7 +191,7 @@ int main(int argc, char **argv)
     processed_event(repo, "dead-mail-1", meta);
     processed_event(repo, "dead-mail-2", meta);
     if (hostile) {
-        json_t *evil = json_pack("{s:s, s:s, s:s}", "correlation_id", EVIL_SCRIPT,
+        json_t *evil = json_pack("{s:s, s:s, s:s}", "correlationid", EVIL_SCRIPT,
                                  EVIL_IMG, "<svg onload=window.__pwned=1>", "note", EVIL_IMG);
         order(repo, "evil-1", EVIL_SCRIPT, evil);
         json_decref(evil);

@@ -5,6 +5,7 @@
  * (valid UTF-8, escaped), never as markup. */
 #define _POSIX_C_SOURCE 200809L
 #include "outbox_serve_internal.h"
+#include "outbox_tool.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,47 +27,6 @@ void serve_reply_json(serve_reply *r, unsigned status, json_t *json)
     r->len = r->body ? strlen(r->body) : 0;
 }
 
-/* A JSON string of any bytes: invalid UTF-8 becomes U+FFFD, so hostile
- * or corrupted text still reaches the page, as text. */
-static json_t *text_json(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    size_t n = strlen(s);
-    char *out = malloc(3 * n + 1), *o = out;
-    if (!out)
-        return NULL;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
-        size_t i = 1;
-        while (len && i < len && (p[i] & 0xC0) == 0x80)
-            i++;
-        char probe[5] = { 0 };
-        if (len && i == len) {
-            memcpy(probe, p, len);
-            json_t *ok = json_stringn(probe, len);   /* rejects overlongs and surrogates */
-            if (ok) {
-                json_decref(ok);
-                memcpy(o, p, len);
-                o += len;
-                p += len;
-                continue;
-            }
-        }
-        memcpy(o, "\xEF\xBF\xBD", 3);
-        o += 3;
-        p++;
-    }
-    *o = '\0';
-    j = json_string(out);
-    free(out);
-    return j;
-}
-
 void serve_reply_error(serve_reply *r, unsigned status, const char *fmt, ...)
 {
     char text[600];
@@ -75,7 +35,7 @@ void serve_reply_error(serve_reply *r, unsigned status, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     json_t *o = json_object();
-    json_object_set_new(o, "error", text_json(text));
+    json_object_set_new(o, "error", outbox_text_json(text));
     serve_reply_json(r, status, o);
     r->status = status;
 }
@@ -239,19 +199,10 @@ static int read_dry_run(struct MHD_Connection *c, bool *dry, serve_reply *r)
 
 /* ---- rows as JSON ---------------------------------------------------- */
 
-static const char *row_state(const msgbus_outbox_row *row)
-{
-    return row->processed_at ? "processed" : row->dead_at ? "dead"
-         : row->attempts > 0 ? "failed" : "pending";
-}
-
 static json_t *time_json(int64_t ms)
 {
-    if (ms == 0)
-        return json_null();
-    msgbus_timestamp ts = { ms / 1000, (int32_t)(ms % 1000) * 1000000 };
     char text[MSGBUS_TIMESTAMP_TEXT_SIZE];
-    return msgbus_timestamp_to_text(&ts, text) > 0 ? json_string(text) : json_null();
+    return ms ? json_string(outbox_time_text(ms, text)) : json_null();
 }
 
 /* The first line of an error, at most 200 bytes (cut at a character). */
@@ -266,7 +217,7 @@ static json_t *first_line(const char *error)
             n--;
     }
     char *line = strndup(error, n);
-    json_t *j = line ? text_json(line) : NULL;
+    json_t *j = line ? outbox_text_json(line) : NULL;
     free(line);
     return j;
 }
@@ -274,10 +225,10 @@ static json_t *first_line(const char *error)
 static json_t *row_summary(const msgbus_outbox_row *row, int64_t now)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "id", text_json(row->id));
-    json_object_set_new(o, "kind", json_string(row->kind == MSGBUS_KIND_EVENT ? "EVENT" : "COMMAND"));
-    json_object_set_new(o, "type", text_json(row->type));
-    json_object_set_new(o, "state", json_string(row_state(row)));
+    json_object_set_new(o, "id", outbox_text_json(row->id));
+    json_object_set_new(o, "kind", json_string(outbox_kind_name(row->kind)));
+    json_object_set_new(o, "type", outbox_text_json(row->type));
+    json_object_set_new(o, "state", json_string(outbox_state_name(row)));
     json_object_set_new(o, "attempts", json_integer(row->attempts));
     json_object_set_new(o, "error", first_line(row->last_error));
     json_object_set_new(o, "age_ms", json_integer(now - row->created_at));
@@ -285,40 +236,18 @@ static json_t *row_summary(const msgbus_outbox_row *row, int64_t now)
     return o;
 }
 
-/* Parsed JSON, or NULL when the text is not JSON (the raw text is sent
- * beside it anyway). */
-static json_t *parsed(const char *text)
-{
-    return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-}
-
-/* The trace context the relay stores in meta (msgbus_outbox(3)). */
-static void trace_fields(json_t *o, json_t *meta)
-{
-    static const char *const keys[] = { "correlation_id", "causation_id", "traceparent",
-                                        "tracestate" };
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        json_t *v = json_is_object(meta) ? json_object_get(meta, keys[i]) : NULL;
-        json_object_set_new(o, keys[i], json_is_string(v) ? json_incref(v) : json_null());
-    }
-}
-
+/* What `msgbus-outbox show --json` prints, with the age and traceparent. */
 static json_t *row_detail(const msgbus_outbox_row *row, int64_t now)
 {
-    json_t *o = row_summary(row, now);
-    json_t *payload = parsed(row->payload), *meta = parsed(row->meta);
-    json_object_set_new(o, "error", text_json(row->last_error));
-    json_object_set_new(o, "payload", payload ? payload : json_null());
-    json_object_set_new(o, "payload_text", text_json(row->payload));
-    json_object_set_new(o, "payload_valid", json_boolean(payload != NULL));
-    trace_fields(o, meta);
-    json_object_set_new(o, "meta", meta ? meta : json_null());
-    json_object_set_new(o, "meta_text", text_json(row->meta));
-    json_object_set_new(o, "available_at", time_json(row->available_at));
-    json_object_set_new(o, "locked_by", text_json(row->locked_by));
-    json_object_set_new(o, "locked_until", time_json(row->locked_until));
-    json_object_set_new(o, "processed_at", time_json(row->processed_at));
-    json_object_set_new(o, "dead_at", time_json(row->dead_at));
+    json_t *o = outbox_row_json(row);
+    if (!o)
+        return NULL;
+    json_t *meta = row->meta ? json_loads(row->meta, 0, NULL) : NULL;
+    outbox_trace tr;
+    outbox_trace_of(meta, &tr);
+    json_object_set_new(o, "traceparent", outbox_text_json(tr.traceparent));
+    json_decref(meta);
+    json_object_set_new(o, "age_ms", json_integer(now - row->created_at));
     return o;
 }
 
@@ -341,7 +270,7 @@ static void get_overview(serve_ctx *ctx, serve_reply *r)
     json_t *o = json_object();
     json_object_set_new(o, "database", json_pack("{s:b, s:s, s:o}", "ok", h.ok, "name",
                                                  ctx->store.name, "error",
-                                                 h.ok ? json_null() : text_json(h.error)));
+                                                 h.ok ? json_null() : outbox_text_json(h.error)));
     json_object_set_new(o, "sampled_at", time_json(h.sampled_at));
     json_object_set_new(o, "counts", counts);
     json_object_set_new(o, "oldest_pending_age_ms", h.ok && h.counts.oldest_pending_age_ms >= 0
@@ -425,7 +354,7 @@ static int act_on_row(serve_conn *conn, const char *id, bool purge, size_t *n, i
     f.id = id;
     f.state = row.processed_at ? MSGBUS_OUTBOX_PROCESSED : row.dead_at ? MSGBUS_OUTBOX_DEAD
             : row.attempts > 0 ? MSGBUS_OUTBOX_FAILED : MSGBUS_OUTBOX_PENDING;
-    const char *state = row_state(&row);
+    const char *state = outbox_state_name(&row);
     msgbus_outbox_row_clear(&row);
     *status = MHD_HTTP_OK;
     if (purge ? (f.state != MSGBUS_OUTBOX_DEAD && f.state != MSGBUS_OUTBOX_PROCESSED)
@@ -504,7 +433,7 @@ static void get_flow(serve_ctx *ctx, struct MHD_Connection *c, serve_reply *r)
     free(svg);
     serve_reply_json(r, MHD_HTTP_OK,
                      json_pack("{s:b, s:o, s:o}", "available", ok, "reason",
-                               ok ? json_null() : text_json(why), "failing", failing));
+                               ok ? json_null() : outbox_text_json(why), "failing", failing));
 }
 
 static void get_flow_svg(serve_ctx *ctx, struct MHD_Connection *c, serve_reply *r)

@@ -178,9 +178,10 @@ async function bulk(action, f) {
   route();
 }
 
-function pretty(value, text) {
-  if (value !== null && value !== undefined) return JSON.stringify(value, null, 2);
-  return text === null || text === undefined ? '–' : text;
+// JSON indented; a text that is not JSON (the server says why) as it is.
+function pretty(value, notJson) {
+  if (value === null || value === undefined) return '–';
+  return notJson ? value : JSON.stringify(value, null, 2);
 }
 
 async function row(id) {
@@ -198,13 +199,14 @@ async function row(id) {
     ['attempts', String(r.attempts)], ['created', r.created_at], ['available', r.available_at],
     ['dead-lettered', r.dead_at], ['processed', r.processed_at], ['leased by', r.locked_by],
     ['correlation id', r.correlation_id], ['causation id', r.causation_id],
-    ['traceparent', r.traceparent]];
+    ['trace id', r.trace_id], ['traceparent', r.traceparent]];
   for (const [k, v] of fields)
     dl.append(el('dt', { text: k }), el('dd', { text: v === null || v === undefined ? '–' : v,
       'data-field': k }));
-  $('row-error').textContent = r.error === null ? '–' : r.error;
-  $('row-payload').textContent = pretty(r.payload, r.payload_text);
-  $('row-meta').textContent = pretty(r.meta, r.meta_text);
+  $('row-error').textContent = r.last_error === null ? '–' : r.last_error;
+  $('row-payload').textContent = pretty(r.payload, r.payload_error) +
+    (r.payload_error ? '\n\n(not valid JSON: ' + r.payload_error + ')' : '');
+  $('row-meta').textContent = pretty(r.meta, r.meta_error);
   $('row-retry').disabled = readOnly || !['dead', 'failed'].includes(r.state);
   $('row-purge').disabled = readOnly || !['dead', 'processed'].includes(r.state);
   $('row-retry').onclick = () => one('retry', r);
