@@ -26,9 +26,9 @@ function get(path) {
     const req = http.get(url + path, { agent, timeout: 60000 }, (res) => {
       res.resume();
       res.on('end', () => resolve({ ok: res.statusCode === 200, status: res.statusCode,
-        ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+        ms: Number(process.hrtime.bigint() - t0) / 1e6, path }));
     });
-    req.on('error', (e) => resolve({ ok: false, status: e.code, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+    req.on('error', (e) => resolve({ ok: false, status: e.code, ms: Number(process.hrtime.bigint() - t0) / 1e6, path }));
     req.on('timeout', () => req.destroy(new Error('timeout')));
   });
 }
@@ -44,6 +44,7 @@ function pct(sorted, p) {
 
 (async () => {
   const all = [];
+  const byPath = new Map(paths.map((p) => [p, []]));
   let failures = 0;
   const mem = [];
   for (let round = 0; round <= ROUNDS; round++) {
@@ -56,9 +57,17 @@ function pct(sorted, p) {
     console.log(`round ${round}${round ? '' : ' (warm-up)'}: ${CONCURRENT} requests in ${Date.now() - t0} ms,` +
       ` p50 ${pct(ms, 0.5).toFixed(1)} ms, p99 ${pct(ms, 0.99).toFixed(1)} ms, failed ${bad.length}` +
       (bad.length ? ' ' + JSON.stringify(bad.slice(0, 3)) : '') + `, server RSS ${mem[round]} kB`);
-    if (round > 0) { all.push(...ms); failures += bad.length; }
+    if (round > 0) {
+      all.push(...ms);
+      failures += bad.length;
+      for (const r of results) byPath.get(r.path).push(r.ms);
+    }
   }
   all.sort((a, b) => a - b);
+  for (const [p, v] of byPath) {
+    v.sort((a, b) => a - b);
+    console.log(`  ${p}: p50 ${pct(v, 0.5).toFixed(1)} ms, p99 ${pct(v, 0.99).toFixed(1)} ms (${v.length} requests)`);
+  }
   const grew = mem[ROUNDS] / mem[1];
   console.log(`all ${all.length} measured requests: p50 ${pct(all, 0.5).toFixed(1)} ms,` +
     ` p99 ${pct(all, 0.99).toFixed(1)} ms, max ${all[all.length - 1].toFixed(1)} ms, failed ${failures};` +
