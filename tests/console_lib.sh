@@ -46,14 +46,21 @@ console_start() {
     console_url=$(sed -n 's|.*console on \(http://[^/]*\)/.*|\1|p' "$work/console.out")
 }
 
+# Stops the console with SIGTERM; it must exit 0 (a sanitizer's report
+# or a crash on the way out is a failure).
 console_stop() {
     [ -n "$console_pid" ] || return 0
     kill "$console_pid" 2>/dev/null
     i=0
     while kill -0 "$console_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     kill -9 "$console_pid" 2>/dev/null
-    wait "$console_pid" 2>/dev/null
+    wait "$console_pid"
+    status=$?
     console_pid=
+    if [ "$status" -ne 0 ]; then
+        echo "FAIL: the console exited with status $status:"; cat "$work/console.err"
+        failed=$((failed + 1))
+    fi
 }
 
 req() {
