@@ -22,6 +22,7 @@ check() {
 }
 
 console_skip_unless_built() {
+    [ -x "$tool" ] || { echo "SKIP: msgbus-outbox is not built (see configure's summary)"; exit 77; }
     if "$tool" serve --help 2>&1 | grep -q "built without the web console"; then
         echo "SKIP: msgbus-outbox was built without libmicrohttpd (configure --with-microhttpd)"
         exit 77
