@@ -29,8 +29,8 @@ static int open_conn(serve_store *s, serve_conn *c, msgbus_error *err)
             c->db = NULL;
             return MSGBUS_EIO;
         }
-        /* Short: a page waits for a busy database, not forever. */
-        sqlite3_busy_timeout(c->db, 2000);
+        /* As the CLI: a page waits for a busy database, not forever. */
+        sqlite3_busy_timeout(c->db, 5000);
         if (msgbus_sqlite_outbox_new(c->db, o->table, MSGBUS_SQLITE_NO_CREATE, &c->repo, err) < 0) {
             sqlite3_close(c->db);
             c->db = NULL;
