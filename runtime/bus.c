@@ -306,10 +306,12 @@ int msgbus_emit(msgbus_ctx *ctx, msgbus_msg *msg)
 int bus_invoke(msgbus_ctx *ctx, const handler_entry *h, const msgbus_msg *msg)
 {
     obs_call call;
+    msgbus_ctx *outer = trace_call_begin(ctx, &ctx->trace.call);
     obs_call_begin(ctx, &call);
     int status = h->fn(ctx, msg);
     status = ctx->refused ? ctx->refused : status;
     obs_call_end(ctx, h, status, &call);
+    trace_call_end(outer);
     return status;
 }
 
@@ -420,6 +422,7 @@ static int handle_one(msgbus_bus *bus, const msgbus_msg *msg, msgbus_results *re
     bus->next_seq = 1;
     bus->abort_code = 0;
     bus->ctx.correlation = root;
+    trace_handle_begin(&bus->ctx.trace.flow);
     rc = dispatch(bus, msg, root, 0, 0, results, err);
     while (rc == 0 && !queue_empty(&bus->queue)) {
         queue_entry *e = queue_front(&bus->queue);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <msgbus/msgbus.h>
+#include "trace_internal.h"
 
 /* ---- handlers.c: type pointer -> handlers, open addressing ------------ */
 
@@ -202,6 +203,7 @@ struct msgbus_ctx {
     struct async_call *async;
     struct msgbus_ctx *shared;
     pthread_mutex_t *shared_lock;
+    trace_state trace;                  /* text ids and trace context (trace.c) */
 };
 
 /* Empties the key/value pairs (keeps the storage). */

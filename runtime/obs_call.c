@@ -5,8 +5,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "obs_internal.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <time.h>
 
 static int64_t monotonic_ns(void)
@@ -32,12 +30,11 @@ void obs_call_end_slow(msgbus_ctx *ctx, const handler_entry *h, int status,
                        call->started_ns ? monotonic_ns() - call->started_ns : 0);
     if (status >= 0 || !obs->event_fn)
         return;
-    char id[24];
-    snprintf(id, sizeof id, "%" PRIu64, ctx->id);
     msgbus_event ev = { 0 };
     ev.kind = MSGBUS_EVENT_HANDLER_FAILED;
     ev.source = "bus";
-    ev.message_id = id;
+    ev.message_id = msgbus_ctx_message_uuid(ctx);
+    ev.correlation_id = msgbus_ctx_correlation_uuid(ctx);
     ev.type = type ? type->name : NULL;
     ev.handler = h->name;
     ev.attempt = (int)ctx->attempt;

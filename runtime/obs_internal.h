@@ -20,6 +20,7 @@ struct bus_obs {
     pthread_mutex_t lock;
     handler_metrics *metrics;
     size_t n_metrics, cap_metrics;
+    size_t last_metric;         /* the entry found last: tried first */
 };
 
 /* bus->obs, created if missing; NULL when out of memory. */

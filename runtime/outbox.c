@@ -2,6 +2,7 @@
  * wrappers the tools use to inspect and maintain a repository. */
 #define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include "outbox_internal.h"
+#include "trace_internal.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -134,13 +135,16 @@ int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char
     if (rc < 0)
         return msgbus_error_set(err, rc, NULL, "outbox register: cannot encode %s: %s", type->name,
                                 msgbus_strerror(rc));
-    if (meta) {
-        row.meta = json_dumps(meta, JSON_COMPACT);
-        if (!row.meta) {
-            free(row.payload);
-            return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "outbox register: cannot encode meta");
-        }
+    /* The caller's meta, and the trace context the caller's keys leave
+     * out (msgbus_outbox(3), TRACE CONTEXT). */
+    json_t *all = meta ? json_copy((json_t *)meta) : json_object();
+    if (!all || trace_fill_meta(all, row.id) < 0 ||
+        !(row.meta = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        json_decref(all);
+        free(row.payload);
+        return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "outbox register: cannot encode meta");
     }
+    json_decref(all);
     rc = repo->ops->insert(repo->self, &row, err);
     free(row.payload);
     free(row.meta);

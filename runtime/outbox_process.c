@@ -63,9 +63,11 @@ static void row_event(msgbus_bus *bus, msgbus_event_kind kind, const msgbus_outb
 {
     if (!msgbus_event_hook_set(bus))
         return;
+    json_t *meta = row->meta ? json_loads(row->meta, 0, NULL) : NULL;
     msgbus_event ev = { 0 };
     ev.kind = kind;
     ev.source = "outbox";
+    ev.correlation_id = json_string_value(json_object_get(meta, "correlationid"));
     ev.message_id = row->id;
     ev.row_id = row->id;
     ev.type = row->type;
@@ -75,6 +77,7 @@ static void row_event(msgbus_bus *bus, msgbus_event_kind kind, const msgbus_outb
     ev.code = code;
     ev.delay_ms = delay_ms;
     msgbus_emit_event(bus, &ev);
+    json_decref(meta);
 }
 
 /* Runs the handlers on one row, in order, up to the first failure; fills

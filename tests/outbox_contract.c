@@ -95,7 +95,17 @@ START_TEST(register_stores_the_message)
     ck_assert_ptr_nonnull(payload);
     ck_assert_int_eq(json_integer_value(json_object_get(payload, "order_id")), 42);
     json_decref(payload);
-    ck_assert_str_eq(row.meta, "{\"tenant\":\"acme\"}");
+    /* The caller's meta, then the trace context: registered outside any
+     * handler, the row starts a flow (its correlation id is its own id)
+     * and a trace. */
+    json_t *m = json_loads(row.meta, 0, NULL);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "tenant")), "acme");
+    ck_assert_str_eq(json_string_value(json_object_get(m, "correlationid")), id);
+    ck_assert_ptr_null(json_object_get(m, "causationid"));
+    ck_assert_int_eq(msgbus_traceparent_parse(json_string_value(json_object_get(m, "traceparent")),
+                                              NULL, NULL, NULL), 0);
+    json_decref(m);
     ck_assert_int_ge(row.created_at, before);
     ck_assert_int_eq(row.available_at, row.created_at);
     ck_assert_int_eq(row.attempts, 0);

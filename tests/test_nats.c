@@ -148,6 +148,45 @@ START_TEST(cloudevent_has_the_required_attributes)
 }
 END_TEST
 
+START_TEST(meta_travels_as_extension_attributes)
+{
+    msgbus_outbox_row row;
+    memset(&row, 0, sizeof row);
+    strcpy(row.id, "0190b-id");
+    row.kind = MSGBUS_KIND_EVENT;
+    row.type = (char *)"shop.orders.Placed";
+    row.payload = (char *)"{}";
+    row.created_at = 1700000000000;
+    row.meta = (char *)"{\"correlationid\":\"flow-1\",\"traceparent\":"
+                       "\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\","
+                       "\"tenant\":\"acme \\\"x\\\"\",\"retries\":3,\"vip\":true,"
+                       "\"Upper\":\"no\",\"with_underscore\":\"no\",\"waytoolongforanattribute\":\"no\","
+                       "\"type\":\"no\",\"price\":1.5,\"tags\":[\"no\"],\"nothing\":null}";
+    char *ev = msgbus_nats_cloudevent(&row, "/t");
+    ck_assert_ptr_nonnull(ev);
+    json_t *j = json_loads(ev, 0, NULL);
+    ck_assert_msg(j != NULL, "%s", ev);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "correlationid")), "flow-1");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "traceparent")),
+                     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "tenant")), "acme \"x\"");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "retries")), 3);
+    ck_assert(json_is_true(json_object_get(j, "vip")));
+    /* Names a CloudEvent cannot carry, the spec's own attributes, and
+     * values other than strings, integers and booleans stay behind. */
+    const char *absent[] = { "Upper", "with_underscore", "waytoolongforanattribute", "price",
+                             "tags", "nothing" };
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+        ck_assert_msg(json_object_get(j, absent[i]) == NULL, "%s", absent[i]);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "shop.orders.Placed");
+    ck_assert(msgbus_nats_extension_name_valid("correlationid"));
+    ck_assert(!msgbus_nats_extension_name_valid("id"));
+    ck_assert(!msgbus_nats_extension_name_valid(""));
+    json_decref(j);
+    free(ev);
+}
+END_TEST
+
 /* A module with an outbox route: event rt.Placed -> "shop.placed". */
 extern const msgbus_module rt_module;
 static const msgbus_type rt_Placed_type = {
@@ -479,6 +518,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, cloudevent_has_the_required_attributes);
+    tcase_add_test(tc, meta_travels_as_extension_attributes);
     tcase_add_test(tc, subject_is_the_route_or_the_type_name);
     tcase_add_test(tc, relay_publishes_cloudevents_with_the_row_id_and_marks_after_the_puback);
     tcase_add_test(tc, republishing_after_a_crash_stores_nothing_twice);
