@@ -186,5 +186,7 @@ void ast_program_free(program *p);
 const char *ast_decl_kind_name(decl_kind kind);
 /* "int64", "string", ... */
 const char *ast_builtin_name(builtin_type bt);
+/* Range of an integer builtin: from -neg to pos (uint64 for any other). */
+void ast_integer_range(builtin_type bt, uint64_t *neg, uint64_t *pos);
 
 #endif /* MSGBUSGEN_AST_H */

@@ -16,6 +16,7 @@
 #include "ast.h"
 #include "diag.h"
 #include "emit.h"
+#include "compat.h"
 #include "load.h"
 #include "sema.h"
 
@@ -26,15 +27,20 @@
 enum { EXIT_SCHEMA = 1, EXIT_USAGE = 2 };
 
 typedef struct options {
-    const char *input;
+    const char *input;          /* with --compat: the new schema */
+    const char *compat_old;     /* --compat: the old schema, or NULL */
+    bool compat;
+    int compat_mode;            /* COMPAT_*, default full */
     const char *out_dir;        /* NULL: the current directory */
     const char **include_dirs;
     size_t n_include_dirs;
     const char *prefix;
     const char *depfile;
     bool check_only;
-    bool werror;
+    const char **warning_options;   /* -W..., in order: the last one wins */
+    size_t n_warning_options;
     unsigned emit;              /* EMIT_* bits; 0 until --emit: C */
+    const char *api_version;    /* --api-version, for asyncapi */
 } options;
 
 /* What --emit can ask for; each kind writes its own files. */
@@ -52,13 +58,17 @@ static const struct emit_kind {
 
 static const char usage_text[] =
     "Usage: msgbusgen [OPTION]... FILE.msg\n"
+    "   or: msgbusgen --compat [--compat-mode=MODE] [-I DIR]... OLD.msg NEW.msg\n"
     "Compile a msgbus schema into C: writes FILE.msg.h and FILE.msg.c.\n"
     "\n"
     "  -o DIR            write the output files into DIR (default: .)\n"
     "  --emit KIND[,KIND...]\n"
     "                    what to write (repeatable; default: c):\n"
     "                      c           FILE.msg.h and FILE.msg.c\n"
+    "                      jsonschema  FILE.msg.schema.json, JSON Schema 2020-12\n"
+    "                      asyncapi    FILE.msg.asyncapi.json, AsyncAPI 3.0.0\n"
     "                      dot         FILE.msg.dot, the message flow for Graphviz\n"
+    "  --api-version V   info.version of the AsyncAPI document (default: 1.0.0)\n"
     "  -I DIR            search DIR for imported schemas (repeatable; after\n"
     "                    the importing file's own directory)\n"
     "  --prefix PREFIX   C prefix for the main schema's names instead of the\n"
@@ -66,7 +76,16 @@ static const char usage_text[] =
     "                    is added (shop -> shop_), \"\" means no prefix\n"
     "  --depfile FILE    also write make dependencies of the outputs to FILE\n"
     "  --check           only report diagnostics; write nothing\n"
+    "  --compat          check that NEW.msg can replace OLD.msg: each breaking\n"
+    "                    change is an error (exit status 1)\n"
+    "  --compat-mode=MODE  backward (NEW reads what OLD wrote), forward (OLD\n"
+    "                    reads what NEW writes) or full (both; the default)\n"
+    "  -Wall             turn on every warning\n"
+    "  -WNAME, -Wno-NAME turn warning NAME on or off: unhandled-command and\n"
+    "                    emit-cycle (on by default), unhandled-event and\n"
+    "                    unused-type (off by default)\n"
     "  -Werror           treat warnings as errors\n"
+    "  -Werror=NAME      turn warning NAME on, as an error (-Wno-error=NAME: not)\n"
     "  --version         print the version and exit\n"
     "  --help            print this help and exit\n"
     "\n"
@@ -141,7 +160,8 @@ static int parse_emit(const char *list, unsigned *bits)
 /* Returns -1 to go on, or the exit status (0 after --help or --version). */
 static int parse_args(int argc, char **argv, options *o)
 {
-    static const char *const valued[] = { "-o", "-I", "--prefix", "--depfile", "--emit" };
+    static const char *const valued[] = { "-o", "-I", "--prefix", "--depfile", "--emit",
+                                            "--api-version", "--compat-mode" };
     bool only_files = false;
     int i;
 
@@ -151,9 +171,15 @@ static int parse_args(int argc, char **argv, options *o)
         size_t k;
 
         if (only_files || arg[0] != '-' || arg[1] == '\0') {
-            if (o->input)
+            if (o->input && (o->compat_old || !o->compat))
                 return usage_error("more than one input file ('%s')", arg);
+            if (o->input)
+                o->compat_old = o->input;
             o->input = arg;
+            continue;
+        }
+        if (strcmp(arg, "--compat") == 0) {
+            o->compat = true;
             continue;
         }
         if (strcmp(arg, "--") == 0) {
@@ -172,8 +198,23 @@ static int parse_args(int argc, char **argv, options *o)
             o->check_only = true;
             continue;
         }
-        if (strcmp(arg, "-Werror") == 0) {
-            o->werror = true;
+        if (strncmp(arg, "-W", 2) == 0) {
+            diag_sink scratch;
+            const char *suggest;
+            memset(&scratch, 0, sizeof scratch);
+            if (diag_warning_option(&scratch, arg, &suggest) != 0) {
+                if (suggest)
+                    fprintf(stderr, "msgbusgen: unknown warning option '%s'; did you mean '%s%s'?\n"
+                                    "Try 'msgbusgen --help' for more information.\n",
+                            arg, strstr(arg, "error=") ? "-Werror=" : strncmp(arg, "-Wno-", 5) == 0 ? "-Wno-" : "-W",
+                            suggest);
+                else
+                    usage_error("unknown warning option '%s'", arg);
+                return EXIT_USAGE;
+            }
+            o->warning_options = xrealloc(o->warning_options,
+                                          (o->n_warning_options + 1) * sizeof *o->warning_options);
+            o->warning_options[o->n_warning_options++] = arg;
             continue;
         }
         for (k = 0; k < sizeof valued / sizeof valued[0]; k++) {
@@ -202,12 +243,31 @@ static int parse_args(int argc, char **argv, options *o)
         case 3:
             o->depfile = value;
             break;
-        default:
+        case 4:
             if (parse_emit(value, &o->emit) != 0)
                 return EXIT_USAGE;
             break;
+        case 5:
+            if (value[0] == '\0')
+                return usage_error("%s", "--api-version cannot be empty");
+            o->api_version = value;
+            break;
+        default:
+            if (strcmp(value, "backward") == 0)
+                o->compat_mode = COMPAT_BACKWARD;
+            else if (strcmp(value, "forward") == 0)
+                o->compat_mode = COMPAT_FORWARD;
+            else if (strcmp(value, "full") == 0)
+                o->compat_mode = COMPAT_FULL;
+            else
+                return usage_error("--compat-mode '%s' is not backward, forward or full", value);
+            break;
         }
     }
+    if (o->compat && !o->compat_old)
+        return usage_error("%s", "--compat needs two files: OLD.msg NEW.msg");
+    if (!o->compat && o->compat_mode)
+        return usage_error("%s", "--compat-mode without --compat");
     if (!o->input)
         return usage_error("%s", "no input file");
     return -1;
@@ -241,6 +301,7 @@ typedef struct output {
     const program *prog;
     const schema *s;
     const char *header_name;    /* as the .c includes it */
+    const char *api_version;
     char **targets;             /* every file written, for the depfile */
     size_t n_targets;
 } output;
@@ -262,6 +323,16 @@ static int write_dot(FILE *out, const output *o)
     return emit_dot(out, o->prog, o->s);
 }
 
+static int write_jsonschema(FILE *out, const output *o)
+{
+    return emit_jsonschema(out, o->prog, o->s);
+}
+
+static int write_asyncapi(FILE *out, const output *o)
+{
+    return emit_asyncapi(out, o->prog, o->s, o->api_version);
+}
+
 /* The files of each kind, named after the input: "orders.msg" + suffix. */
 static const struct output_file {
     unsigned kind;
@@ -270,6 +341,8 @@ static const struct output_file {
 } output_files[] = {
     { EMIT_C, ".h", write_header },
     { EMIT_C, ".c", write_source },
+    { EMIT_JSONSCHEMA, ".schema.json", write_jsonschema },
+    { EMIT_ASYNCAPI, ".asyncapi.json", write_asyncapi },
     { EMIT_DOT, ".dot", write_dot },
 };
 
@@ -369,6 +442,7 @@ static int generate(const options *opt, const program *prog)
     o.prog = prog;
     o.s = prog->schemas[0];
     o.header_name = header_name;
+    o.api_version = opt->api_version;
     o.targets = xcalloc(sizeof output_files / sizeof output_files[0], sizeof *o.targets);
 
     for (k = 0; k < sizeof output_files / sizeof output_files[0] && rc == 0; k++) {
@@ -393,6 +467,44 @@ static int generate(const options *opt, const program *prog)
     return rc == 0 ? 0 : EXIT_USAGE;
 }
 
+/* Loads and checks one version for --compat, its warnings left out:
+ * they are about the flow, not about compatibility.  Returns 0 or 2. */
+static int load_checked(const char *path, const load_options *lopt, diag_sink *sink,
+                        program *prog)
+{
+    memset(sink, 0, sizeof *sink);
+    sink->out = stderr;
+    sink->prog = prog;
+    diag_warnings_off(sink);
+    if (load_program(path, lopt, sink, prog) != 0 || sema_check(prog, sink) > 0 ||
+        sink->n_errors > 0)
+        return EXIT_USAGE;
+    return 0;
+}
+
+/* msgbusgen --compat OLD NEW: 0 compatible, 1 breaking, 2 usage or
+ * schema errors in either file. */
+static int run_compat(const options *opt, const load_options *lopt)
+{
+    program old_prog, new_prog;
+    diag_sink old_sink, new_sink;
+    int status = load_checked(opt->compat_old, lopt, &old_sink, &old_prog);
+
+    if (status == 0)
+        status = load_checked(opt->input, lopt, &new_sink, &new_prog);
+    else
+        memset(&new_prog, 0, sizeof new_prog);
+    /* From here on every diagnostic is about compatibility. */
+    old_sink.muted = new_sink.muted = false;
+    if (status == 0 &&
+        compat_check(&old_prog, &new_prog, opt->compat_mode ? opt->compat_mode : COMPAT_FULL,
+                     &old_sink, &new_sink) > 0)
+        status = EXIT_SCHEMA;
+    ast_program_free(&old_prog);
+    ast_program_free(&new_prog);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     options opt;
@@ -405,17 +517,27 @@ int main(int argc, char **argv)
     status = parse_args(argc, argv, &opt);
     if (status >= 0) {
         free(opt.include_dirs);
+        free(opt.warning_options);
         return status;
     }
 
     memset(&sink, 0, sizeof sink);
     sink.out = stderr;
     sink.prog = &prog;
-    sink.werror = opt.werror;
+    for (size_t k = 0; k < opt.n_warning_options; k++) {
+        const char *suggest;
+        diag_warning_option(&sink, opt.warning_options[k], &suggest);
+    }
     lopt.include_dirs = opt.include_dirs;
     lopt.n_include_dirs = opt.n_include_dirs;
     lopt.prefix = opt.prefix;
 
+    if (opt.compat) {
+        status = run_compat(&opt, &lopt);
+        free(opt.include_dirs);
+        free(opt.warning_options);
+        return status;
+    }
     status = load_program(opt.input, &lopt, &sink, &prog);
     /* After syntax errors the tree is incomplete: checking it would only
      * add errors that follow from the first ones. */
@@ -426,5 +548,6 @@ int main(int argc, char **argv)
 
     ast_program_free(&prog);
     free(opt.include_dirs);
+    free(opt.warning_options);
     return status;
 }

@@ -86,8 +86,11 @@ static void resolve_all(sema *S)
             if (t->builtin != BT_NONE || t->name == NULL)
                 continue;
             r = sema_look_up(S, s, t->name);
-            if (r.status == LOOKUP_FOUND && fits_field_type(r.found))
+            if (r.status == LOOKUP_FOUND && fits_field_type(r.found)) {
                 t->resolved = r.found;
+                if (r.found != d)
+                    info_of(S, r.found)->referenced = true;
+            }
         }
         if (d->kind == DECL_HANDLER) {
             if (d->input.name) {
@@ -170,25 +173,10 @@ static bool is_integer_type(builtin_type bt)
     return bt >= BT_INT8 && bt <= BT_UINT64;
 }
 
-/* Range of an integer builtin as (negative limit magnitude, positive limit). */
-static void integer_range(builtin_type bt, uint64_t *neg, uint64_t *pos)
-{
-    switch (bt) {
-    case BT_INT8:   *neg = 128u;        *pos = 127u; break;
-    case BT_INT16:  *neg = 32768u;      *pos = 32767u; break;
-    case BT_INT32:  *neg = 2147483648u; *pos = 2147483647u; break;
-    case BT_INT64:  *neg = (uint64_t)INT64_MAX + 1; *pos = (uint64_t)INT64_MAX; break;
-    case BT_UINT8:  *neg = 0; *pos = 255u; break;
-    case BT_UINT16: *neg = 0; *pos = 65535u; break;
-    case BT_UINT32: *neg = 0; *pos = 4294967295u; break;
-    default:        *neg = 0; *pos = UINT64_MAX; break;
-    }
-}
-
 static void range_text(builtin_type bt, char *buf, size_t size)
 {
     uint64_t neg, pos;
-    integer_range(bt, &neg, &pos);
+    ast_integer_range(bt, &neg, &pos);
     if (neg == 0)
         snprintf(buf, size, "0 to %llu", (unsigned long long)pos);
     else
@@ -289,7 +277,7 @@ static void check_default(sema *S, const field *f)
             wrong_default(S, f, "an integer");
             return;
         }
-        integer_range(bt, &neg, &pos);
+        ast_integer_range(bt, &neg, &pos);
         if (lit->too_large || (lit->negative ? lit->magnitude > neg : lit->magnitude > pos)) {
             char *text = sema_span_text(S, lit->span);
             range_text(bt, range, sizeof range);
@@ -456,6 +444,16 @@ static void check_record_cycle(sema *S, decl *d)
     free(owners);
 }
 
+/* Records and enums of the main file that no field of the program names:
+ * an imported file's types are there for the files that import it. */
+static void check_unused(sema *S, const decl *d)
+{
+    if (d->schema != S->prog->schemas[0] || info_of(S, d)->previous || info_of(S, d)->referenced)
+        return;
+    diag_warn(S->sink, W_UNUSED_TYPE, d->name_span, "%s '%s' is not used by any field",
+              ast_decl_kind_name(d->kind), d->name);
+}
+
 static void check_struct(sema *S, decl *d)
 {
     member *members = NULL;
@@ -504,10 +502,14 @@ static void check_struct(sema *S, decl *d)
     if (is_message(d) && !duplicate && d->schema == S->prog->schemas[0] &&
         info_of(S, d)->n_handlers == 0) {
         if (d->kind == DECL_COMMAND)
-            diag_report(S->sink, DIAG_WARNING, d->name_span, "command '%s' has no handler", d->name);
+            diag_warn(S->sink, W_UNHANDLED_COMMAND, d->name_span, "command '%s' has no handler",
+                      d->name);
         else
-            diag_report(S->sink, DIAG_NOTE, d->name_span, "event '%s' has no handler", d->name);
+            diag_warn(S->sink, W_UNHANDLED_EVENT, d->name_span, "event '%s' has no handler",
+                      d->name);
     }
+    if (d->kind == DECL_RECORD)
+        check_unused(S, d);
 }
 
 static void check_enum(sema *S, decl *d)
@@ -576,6 +578,7 @@ static void check_enum(sema *S, decl *d)
         }
     }
     free(valid);
+    check_unused(S, d);
 }
 
 /* Looks for a way back from `from` to `target` along handler edges
@@ -672,7 +675,7 @@ static void check_emit_cycle(sema *S, decl *h, size_t k)
             handlers = hs;
             S->info[edge_handler[i]->index].emit_in_cycle[edge_emit[i]] = true;
         }
-        diag_report(S->sink, DIAG_WARNING, h->emits[k].span,
+        diag_warn(S->sink, W_EMIT_CYCLE, h->emits[k].span,
                     "emit cycle: %s (handler%s %s); handling one message may never end",
                     chain, length > 0 ? "s" : "", handlers);
         free(chain);

@@ -16,6 +16,7 @@ typedef struct decl_info {
     decl **handlers;
     bool *emit_in_cycle;        /* handlers: emits already named in a reported cycle */
     bool in_record_cycle;       /* records: already named in a reported cycle */
+    bool referenced;            /* records, enums: some other declaration's field names it */
 } decl_info;
 
 /* A C identifier the generated code will define, and who owns it. */

@@ -2,68 +2,16 @@
 
 Usage: dot_check.py SCHEMA.msg RENDERED.svg [-I DIR]...
 
-Reads the schema on its own (a small regex reader of the .msg language, not
-msgbusgen's parser), works out which nodes and edges the flow must have,
+Reads the schema on its own (tests/msg_reader.py, not msgbusgen's parser), works out which nodes and edges the flow must have,
 which edges lie on an emit cycle and which messages have no handler, and
 compares that with the <title>s and classes of the SVG that dot rendered.
 Exit 0 when they agree, 1 with the differences otherwise."""
 import os
-import re
 import sys
 import xml.etree.ElementTree as ET
 
-TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/|[^"/]+|/', re.S)
-
-
-def strip_comments(text):
-    return ''.join(t for t in TOKEN.findall(text)
-                   if not t.startswith('//') and not t.startswith('/*'))
-
-
-def unquote(s):
-    return re.sub(r'\\(.)', r'\1', s)
-
-
-class Schema:
-    def __init__(self, path, include):
-        text = strip_comments(open(path, encoding='utf-8').read())
-        m = re.search(r'\bpackage\s+([\w.]+)\s*;', text)
-        self.package = m.group(1) if m else ''
-        self.messages = [(k, n) for k, n in
-                         re.findall(r'\b(command|event)\s+(\w+)\s*\{', text)]
-        self.handlers = []
-        for name, inp, emits in re.findall(
-                r'\bhandler\s+(\w+)\s*\(\s*([\w.]+)\s*\)\s*(?:emits\s+([^;]*))?;', text):
-            self.handlers.append((name, inp,
-                                  [e.strip() for e in emits.split(',') if e.strip()]))
-        self.routes = [(t, unquote(s)) for t, s in
-                       re.findall(r'\boutbox\s+([\w.]+)\s*->\s*("(?:[^"\\]|\\.)*")\s*;', text)]
-        self.routes = [(t, s[1:-1]) for t, s in self.routes]
-        self.imports = []
-        for imp in re.findall(r'\bimport\s+"([^"]+)"\s*;', text):
-            for d in [os.path.dirname(path)] + include:
-                p = os.path.join(d, imp)
-                if os.path.exists(p):
-                    self.imports.append(Schema(p, include))
-                    break
-
-    def full(self, name):
-        return self.package + '.' + name if self.package else name
-
-    def resolve(self, written):
-        """Full name of the message `written` names, as msgbusgen would."""
-        if '.' in written:
-            qual, name = written.rsplit('.', 1)
-            for s in [self] + self.imports:
-                last = s.package.rsplit('.', 1)[-1]
-                if qual in (s.package, last) and any(n == name for _, n in s.messages):
-                    return s.full(name)
-        else:
-            for s in [self] + [i for i in self.imports if i.package == self.package]:
-                if any(n == written for _, n in s.messages):
-                    return s.full(written)
-        raise SystemExit('dot_check: cannot resolve %r' % written)
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from msg_reader import Schema  # noqa: E402
 
 def expected(schema):
     nodes = {schema.full(n) for _, n in schema.messages}
