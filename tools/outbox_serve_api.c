@@ -534,4 +534,5 @@ void serve_api(serve_ctx *ctx, struct MHD_Connection *c, const char *method, con
         post_row(ctx, c, rt->post == 2, r);
     else
         post_rows(ctx, c, rt->post == 4, r);
+    serve_store_invalidate(&ctx->store);     /* the overview shows the change */
 }

@@ -66,6 +66,7 @@ typedef struct serve_store {
     /* health, guarded by health_lock; refresh_lock lets one caller refresh */
     pthread_mutex_t health_lock, refresh_lock;
     serve_health health;
+    unsigned long changes;      /* serve_store_invalidate calls so far */
     struct { int64_t at; long long attempts; } samples[SERVE_SAMPLES];
     size_t n_samples;
     /* the sampler thread */
@@ -83,6 +84,8 @@ void serve_store_close(serve_store *s);
  * serve_store_release; broken = the database failed (close it). */
 serve_conn *serve_store_acquire(serve_store *s, msgbus_error *err);
 void serve_store_release(serve_store *s, serve_conn *c, bool broken);
+/* After a change: the next health asked for is sampled afresh. */
+void serve_store_invalidate(serve_store *s);
 /* Copies the health, first refreshing it if older than max_age_ms. */
 void serve_store_health(serve_store *s, int64_t max_age_ms, serve_health *out);
 

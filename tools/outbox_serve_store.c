@@ -138,6 +138,9 @@ static double failure_rate(serve_store *s, int64_t now, long long attempts)
 static void refresh(serve_store *s)
 {
     pthread_mutex_lock(&s->refresh_lock);
+    pthread_mutex_lock(&s->health_lock);
+    unsigned long changes = s->changes;
+    pthread_mutex_unlock(&s->health_lock);
     serve_health h;
     memset(&h, 0, sizeof h);
     h.sampled_at = serve_now();
@@ -162,9 +165,20 @@ static void refresh(serve_store *s)
         /* Keep the last counts known, marked as not current. */
         h.counts = s->health.counts;
     }
+    /* A change made while sampling may be missing: sample again next time. */
+    if (s->changes != changes)
+        h.sampled_at = 0;
     s->health = h;
     pthread_mutex_unlock(&s->health_lock);
     pthread_mutex_unlock(&s->refresh_lock);
+}
+
+void serve_store_invalidate(serve_store *s)
+{
+    pthread_mutex_lock(&s->health_lock);
+    s->health.sampled_at = 0;
+    s->changes++;
+    pthread_mutex_unlock(&s->health_lock);
 }
 
 void serve_store_health(serve_store *s, int64_t max_age_ms, serve_health *out)
