@@ -393,6 +393,25 @@ static void post_row(serve_ctx *ctx, struct MHD_Connection *c, bool purge, serve
                                                purge ? "purged" : "retried", (json_int_t)n));
 }
 
+/* In batches, as the CLI purges, so that no one transaction holds its locks
+ * long: each batch takes its rows out of the filter's state. */
+static int act_on_rows(serve_conn *conn, msgbus_outbox_filter *f, bool purge, bool dry, size_t *n,
+                       msgbus_error *err)
+{
+    enum { BATCH = 1000 };
+    size_t done;
+    int rc;
+    *n = 0;
+    f->limit = dry ? 0 : BATCH;
+    do {
+        rc = purge ? msgbus_outbox_purge_filtered(conn->repo, f, dry, &done, err)
+                   : msgbus_outbox_retry_filtered(conn->repo, f, dry, &done, err);
+        if (rc == 0)
+            *n += done;
+    } while (rc == 0 && !dry && done == BATCH);
+    return rc;
+}
+
 static void post_rows(serve_ctx *ctx, struct MHD_Connection *c, bool purge, serve_reply *r)
 {
     static const char *const allowed[] = { "state", "type", "error", "dry_run", NULL };
@@ -410,9 +429,7 @@ static void post_rows(serve_ctx *ctx, struct MHD_Connection *c, bool purge, serv
     }
     size_t n = 0;
     msgbus_error err;
-    WITH_CONN(ctx, r, conn, err,
-              purge ? msgbus_outbox_purge_filtered(conn->repo, &f, dry, &n, &err)
-                    : msgbus_outbox_retry_filtered(conn->repo, &f, dry, &n, &err));
+    WITH_CONN(ctx, r, conn, err, act_on_rows(conn, &f, purge, dry, &n, &err));
     serve_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:I}", "state", state_names[f.state],
                                                dry ? "matching" : purge ? "purged" : "retried",
                                                (json_int_t)n));
