@@ -1,6 +1,7 @@
 // console_load.js URL PID - 200 concurrent API requests per round (the
 // overview, pages of dead letters with and without filters, row details),
 // one warm-up round and 10 measured ones; the server's VmRSS after each.
+// First each request alone (median of 5), the baseline of the same run.
 'use strict';
 const http = require('http');
 const fs = require('fs');
@@ -43,6 +44,13 @@ function pct(sorted, p) {
 }
 
 (async () => {
+  // The baseline, in the same run: each request alone, median of 5.
+  for (const p of paths) {
+    const alone = [];
+    for (let i = 0; i < 5; i++) alone.push((await get(p)).ms);
+    alone.sort((a, b) => a - b);
+    console.log(`alone ${p}: median ${alone[2].toFixed(1)} ms`);
+  }
   const all = [];
   const byPath = new Map(paths.map((p) => [p, []]));
   let failures = 0;
