@@ -13,7 +13,7 @@
 struct bus_obs *obs_of(msgbus_bus *bus)
 {
     if (!bus->obs) {
-        struct bus_obs *obs = calloc(1, sizeof *obs);
+        struct bus_obs *obs = msgbus_calloc(1, sizeof *obs);
         if (!obs)
             return NULL;
         pthread_mutex_init(&obs->lock, NULL);
@@ -28,7 +28,7 @@ void obs_free(struct bus_obs *obs)
         return;
     metrics_free(obs);
     pthread_mutex_destroy(&obs->lock);
-    free(obs);
+    msgbus_free(obs);
 }
 
 int msgbus_set_event_hook(msgbus_bus *bus, msgbus_event_fn fn, void *userdata)

@@ -38,7 +38,7 @@ static handler_metrics *entry(struct bus_obs *obs, const char *name, const msgbu
             return &obs->metrics[obs->last_metric = i];
     if (obs->n_metrics == obs->cap_metrics) {
         size_t cap = obs->cap_metrics ? 2 * obs->cap_metrics : 8;
-        handler_metrics *grown = realloc(obs->metrics, cap * sizeof *grown);
+        handler_metrics *grown = msgbus_realloc(obs->metrics, cap * sizeof *grown);
         if (!grown)
             return NULL;
         obs->metrics = grown;
@@ -75,7 +75,7 @@ void metrics_record(struct bus_obs *obs, const handler_entry *h, const msgbus_ty
 
 void metrics_free(struct bus_obs *obs)
 {
-    free(obs->metrics);
+    msgbus_free(obs->metrics);
     obs->metrics = NULL;
     obs->n_metrics = obs->cap_metrics = 0;
 }
@@ -104,7 +104,7 @@ int msgbus_bus_metrics(msgbus_bus *bus, msgbus_handler_metrics **out, size_t *n)
         return 0;
     pthread_mutex_lock(&obs->lock);
     size_t count = obs->n_metrics;
-    msgbus_handler_metrics *copy = count ? malloc(count * sizeof *copy) : NULL;
+    msgbus_handler_metrics *copy = count ? msgbus_malloc(count * sizeof *copy) : NULL;
     for (size_t i = 0; copy && i < count; i++)
         copy[i] = obs->metrics[i].m;
     pthread_mutex_unlock(&obs->lock);
@@ -146,7 +146,7 @@ static void add(text *t, const char *fmt, ...)
         size_t cap = t->cap ? t->cap : 1024;
         while (cap <= t->len + (size_t)n)
             cap *= 2;
-        char *grown = realloc(t->buf, cap);
+        char *grown = msgbus_realloc(t->buf, cap);
         if (!grown) {
             t->oom = true;
             return;
@@ -231,9 +231,9 @@ int msgbus_bus_metrics_prometheus(msgbus_bus *bus, char **out)
         add_labels(&t, &m[i], NULL);
         add(&t, " %llu\n", (unsigned long long)cumulative);
     }
-    free(m);
+    msgbus_free(m);
     if (t.oom) {
-        free(t.buf);
+        msgbus_free(t.buf);
         return MSGBUS_ENOMEM;
     }
     *out = t.buf;

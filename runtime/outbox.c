@@ -10,17 +10,6 @@
 #include <time.h>
 #include <msgbus/value.h>
 
-char *outbox_strdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 int64_t msgbus_outbox_now(void)
 {
     struct timespec ts;
@@ -32,11 +21,11 @@ void msgbus_outbox_row_clear(msgbus_outbox_row *row)
 {
     if (!row)
         return;
-    free(row->type);
-    free(row->payload);
-    free(row->meta);
-    free(row->last_error);
-    free(row->locked_by);
+    msgbus_free(row->type);
+    msgbus_free(row->payload);
+    msgbus_free(row->meta);
+    msgbus_free(row->last_error);
+    msgbus_free(row->locked_by);
     memset(row, 0, sizeof *row);
 }
 
@@ -46,7 +35,7 @@ void msgbus_outbox_rows_free(msgbus_outbox_row *rows, size_t n)
         return;
     for (size_t i = 0; i < n; i++)
         msgbus_outbox_row_clear(&rows[i]);
-    free(rows);
+    msgbus_free(rows);
 }
 
 msgbus_outbox_repo *msgbus_outbox_repo_new_sized(const msgbus_outbox_repo_ops *ops,
@@ -55,7 +44,7 @@ msgbus_outbox_repo *msgbus_outbox_repo_new_sized(const msgbus_outbox_repo_ops *o
     /* Every repository has at least the operations up to free. */
     size_t oldest = offsetof(msgbus_outbox_repo_ops, free) + sizeof ops->free;
     bool ok = ops && ops_size >= oldest;
-    msgbus_outbox_repo *repo = ok ? calloc(1, sizeof *repo) : NULL;
+    msgbus_outbox_repo *repo = ok ? msgbus_calloc(1, sizeof *repo) : NULL;
     if (!repo) {
         if (ops && ops->free)
             ops->free(self);
@@ -82,7 +71,7 @@ void msgbus_outbox_repo_free(msgbus_outbox_repo *repo)
         return;
     if (repo->ops->free)
         repo->ops->free(repo->self);
-    free(repo);
+    msgbus_free(repo);
 }
 
 void *msgbus_outbox_repo_self(const msgbus_outbox_repo *repo)
@@ -99,6 +88,22 @@ static bool valid_id(const char *id)
         if (id[n] <= ' ' || id[n] > '~' || n + 1 >= MSGBUS_OUTBOX_ID_SIZE)
             return false;
     return n > 0;
+}
+
+/* meta as compact JSON text in memory of msgbus_malloc (json_dumps would
+ * use Jansson's allocator), or NULL when out of memory. */
+static char *meta_text(const json_t *meta)
+{
+    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    size_t n = json_dumpb(meta, NULL, 0, flags);
+    char *text = n ? msgbus_malloc(n + 1) : NULL;
+    if (text && json_dumpb(meta, text, n, flags) == n)
+        text[n] = '\0';
+    else if (text) {
+        msgbus_free(text);
+        text = NULL;
+    }
+    return text;
 }
 
 int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char *id,
@@ -138,16 +143,15 @@ int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char
     /* The caller's meta, and the trace context the caller's keys leave
      * out (msgbus_outbox(3), TRACE CONTEXT). */
     json_t *all = meta ? json_copy((json_t *)meta) : json_object();
-    if (!all || trace_fill_meta(all, row.id) < 0 ||
-        !(row.meta = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+    if (!all || trace_fill_meta(all, row.id) < 0 || !(row.meta = meta_text(all))) {
         json_decref(all);
-        free(row.payload);
+        msgbus_free(row.payload);
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "outbox register: cannot encode meta");
     }
     json_decref(all);
     rc = repo->ops->insert(repo->self, &row, err);
-    free(row.payload);
-    free(row.meta);
+    msgbus_free(row.payload);
+    msgbus_free(row.meta);
     return rc;
 }
 

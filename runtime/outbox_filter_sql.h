@@ -99,4 +99,22 @@ static inline void filter_sql_window(filter_sql *q, char mark, const msgbus_outb
              mark, q->n);
 }
 
+/* For retry (retry true) or purge: fills q with the filter's conditions
+ * and window, and change with the statement's head, "UPDATE t SET ..." or
+ * "DELETE FROM t", to which "WHERE id IN (SELECT id FROM t WHERE ...)"
+ * is appended. */
+static inline void filter_sql_change(filter_sql *q, char *change, size_t size, char mark,
+                                     const msgbus_outbox_filter *f, bool retry, int64_t now,
+                                     const char *table)
+{
+    filter_sql_build(q, mark, f, retry, now);
+    filter_sql_window(q, mark, f);
+    if (retry)
+        snprintf(change, size, "UPDATE \"%s\" SET attempts = 0, available_at = %c%d,"
+                 " dead_at = NULL, locked_by = NULL, locked_until = NULL", table, mark,
+                 q->now_param);
+    else
+        snprintf(change, size, "DELETE FROM \"%s\"", table);
+}
+
 #endif /* MSGBUS_OUTBOX_FILTER_SQL_H */

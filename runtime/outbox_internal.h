@@ -13,7 +13,6 @@ struct msgbus_outbox_repo {
 };
 
 /* A malloc'd copy of s, or NULL for NULL (and when out of memory). */
-char *outbox_strdup(const char *s);
 
 /* now - since, never negative (a row stamped by a clock a little ahead). */
 static inline int64_t outbox_age(int64_t now, int64_t since)

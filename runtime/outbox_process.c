@@ -150,9 +150,18 @@ static int process_row(msgbus_bus *bus, msgbus_outbox_repo *repo,
             stats->processed++;
         return rc;
     }
-    /* The handlers' own writes go; the failure is recorded in the batch. */
-    if (atomic && (rc = ops->end_row(repo->self, false, err)) < 0)
+    /* The handlers' own writes go; the failure is recorded in the batch.
+     * If even undoing them fails (SQLite may have rolled the whole
+     * transaction back on a full disk), the handler's error is the cause
+     * worth telling. */
+    if (atomic && (rc = ops->end_row(repo->self, false, err)) < 0) {
+        if (err) {
+            char undo[MSGBUS_ERROR_TEXT_LENGTH];
+            snprintf(undo, sizeof undo, "%s", err->text);
+            msgbus_error_set(err, rc, NULL, "row %s: %s (then %s)", row->id, why, undo);
+        }
         return rc;
+    }
     return record_failure(bus, repo, opts, row, why, stats, err);
 }
 

@@ -2,6 +2,7 @@
  * latency buckets, and the Prometheus text checked by promtool. */
 #define _POSIX_C_SOURCE 200809L
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,14 +80,14 @@ START_TEST(counts_calls_failures_retries_and_latency)
     ck_assert_uint_eq(total, 6);
     ck_assert_uint_ge(above, 1);                      /* the slow call */
     ck_assert_uint_ge(m[0].latency_sum_us, 3000);
-    free(m);
+    msgbus_free(m);
 
     /* Stopping keeps what was counted. */
     ck_assert_int_eq(msgbus_bus_enable_metrics(bus, 0), 0);
     ship(bus, "x");
     ck_assert_int_eq(msgbus_bus_metrics(bus, &m, &n), 0);
     ck_assert_uint_eq(m[0].calls, 6);
-    free(m);
+    msgbus_free(m);
     ck_assert_int_eq(msgbus_bus_metrics(NULL, &m, &n), MSGBUS_EINVAL);
     ck_assert_int_eq(msgbus_bus_enable_metrics(NULL, 1), MSGBUS_EINVAL);
     msgbus_bus_free(bus);
@@ -134,7 +135,68 @@ START_TEST(prometheus_text_passes_promtool)
     }
     remove("promtool.out");
     ck_assert_msg(status == 0, "promtool check metrics: %s\n%s", why, text);
-    free(text);
+    msgbus_free(text);
+    msgbus_bus_free(bus);
+}
+END_TEST
+
+/* On an async bus the handlers of one event run on several workers at
+ * once: the counts and the event hook see every call (run under TSan by
+ * scripts/test.sh). */
+static int fail_odd(msgbus_ctx *ctx, const msgbus_msg *msg)
+{
+    const ot_Shipped *ev = (const ot_Shipped *)msg;
+    return ev->order_id % 2 ? msgbus_ctx_fail(ctx, MSGBUS_EHANDLER, "odd") : 0;
+}
+
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+static int failures_seen;
+
+static void count_failures(const msgbus_event *ev, void *userdata)
+{
+    (void)userdata;
+    pthread_mutex_lock(&hook_lock);
+    failures_seen += ev->kind == MSGBUS_EVENT_HANDLER_FAILED;
+    pthread_mutex_unlock(&hook_lock);
+}
+
+START_TEST(async_workers_are_all_counted)
+{
+    msgbus_bus *bus = msgbus_bus_new(NULL);
+    ck_assert_int_eq(msgbus_bus_install(bus, &ot_module, NULL), 0);
+    const msgbus_handler hs[] = { { "a", fail_odd }, { "b", fail_odd }, { "c", fail_odd },
+                                  { "d", fail_odd } };
+    ck_assert_int_eq(msgbus_set_event_handlers(bus, &ot_Shipped_type, hs, 4, NULL), 0);
+    ck_assert_int_eq(msgbus_bus_enable_metrics(bus, 1), 0);
+    ck_assert_int_eq(msgbus_set_event_hook(bus, count_failures, NULL), 0);
+    failures_seen = 0;
+    msgbus_async *abus = msgbus_async_new(bus, 3, NULL);
+    ck_assert_ptr_nonnull(abus);
+    for (int i = 0; i < 50; i++) {
+        ot_Shipped ev;
+        msgbus_value_init(&ot_Shipped_type, &ev);
+        ev.order_id = i;
+        ck_assert_int_eq(msgbus_async_handle(abus, &ev.base, NULL, NULL), 0);
+    }
+    for (int i = 0; i < 500 && msgbus_async_pending(abus) > 0; i++)
+        msgbus_async_wait(abus, 100);
+    ck_assert_uint_eq(msgbus_async_pending(abus), 0);
+    msgbus_handler_metrics *m;
+    size_t n;
+    ck_assert_int_eq(msgbus_bus_metrics(bus, &m, &n), 0);
+    ck_assert_uint_eq(n, 4);
+    uint64_t calls = 0, failures = 0;
+    for (size_t i = 0; i < n; i++) {
+        calls += m[i].calls;
+        failures += m[i].failures;
+    }
+    msgbus_free(m);
+    ck_assert_uint_eq(calls, 200);
+    ck_assert_uint_eq(failures, 100);
+    pthread_mutex_lock(&hook_lock);
+    ck_assert_int_eq(failures_seen, 100);
+    pthread_mutex_unlock(&hook_lock);
+    msgbus_async_free(abus);
     msgbus_bus_free(bus);
 }
 END_TEST
@@ -145,6 +207,7 @@ int main(void)
     TCase *tc = tcase_create("metrics");
     tcase_add_test(tc, counts_calls_failures_retries_and_latency);
     tcase_add_test(tc, prometheus_text_passes_promtool);
+    tcase_add_test(tc, async_workers_are_all_counted);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

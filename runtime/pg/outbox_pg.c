@@ -146,7 +146,7 @@ static char *field_text(PGresult *res, int i, int col, bool *oom)
     if (PQgetisnull(res, i, col))
         return NULL;
     size_t n = (size_t)PQgetlength(res, i, col);
-    char *p = malloc(n + 1);
+    char *p = msgbus_malloc(n + 1);
     if (!p) {
         *oom = true;
         return NULL;
@@ -187,16 +187,13 @@ static int read_row(PGresult *res, int i, msgbus_outbox_row *row)
     return 0;
 }
 
-/* Runs a statement that returns rows and collects them into a new array. */
-static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *params,
-                   const char *what, msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+/* The rows of res (cleared here) as a new array. */
+static int rows_of(pg_repo *r, PGresult *res, const char *what, msgbus_outbox_row **rows,
+                   size_t *n, msgbus_error *err)
 {
-    PGresult *res = NULL;
-    int rc = run(r, s, n_params, params, what, &res, err);
-    if (rc < 0)
-        return rc;
+    int rc = 0;
     size_t count = (size_t)PQntuples(res);
-    msgbus_outbox_row *out = count ? calloc(count, sizeof *out) : NULL;
+    msgbus_outbox_row *out = count ? msgbus_calloc(count, sizeof *out) : NULL;
     size_t done = 0;
     if (count && !out)
         rc = MSGBUS_ENOMEM;
@@ -211,6 +208,15 @@ static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *
     *rows = out;
     *n = count;
     return 0;
+}
+
+/* Runs a statement that returns rows and collects them into a new array. */
+static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *params,
+                   const char *what, msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    PGresult *res = NULL;
+    int rc = run(r, s, n_params, params, what, &res, err);
+    return rc < 0 ? rc : rows_of(r, res, what, rows, n, err);
 }
 
 static int by_availability(const void *a, const void *b)
@@ -245,7 +251,7 @@ static char *marks_array(const pg_repo *r)
     size_t size = 3;
     for (size_t i = 0; i < r->n_marks; i++)
         size += 2 * strlen(r->marks[i]) + 3;
-    char *array = malloc(size), *p = array;
+    char *array = msgbus_malloc(size), *p = array;
     if (!array)
         return NULL;
     *p++ = '{';
@@ -279,7 +285,7 @@ static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
     const char *params[2] = { array, at };
     int rc = pg_run_pipelined(r, NULL, PG_PROCESSED_MANY, 2, params, end,
                               "marking rows processed", NULL, err);
-    free(array);
+    msgbus_free(array);
     r->n_marks = 0;
     return rc;
 }
@@ -295,7 +301,7 @@ static int pg_mark_processed(void *self, const char *id, int64_t now, msgbus_err
     }
     if (r->n_marks == r->cap_marks) {
         size_t cap = r->cap_marks ? 2 * r->cap_marks : 128;
-        void *grown = realloc(r->marks, cap * sizeof *r->marks);
+        void *grown = msgbus_realloc(r->marks, cap * sizeof *r->marks);
         if (!grown)
             return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "table %s: out of memory", r->table);
         r->marks = grown;
@@ -394,7 +400,7 @@ static int pg_get(void *self, const char *id, msgbus_outbox_row *row, msgbus_err
         return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "table %s: no row with id %s",
                                 r->table, id);
     *row = rows[0];
-    free(rows);
+    msgbus_free(rows);
     return 0;
 }
 
@@ -569,23 +575,7 @@ static int pg_list_filtered(void *self, const msgbus_outbox_filter *f, int64_t n
     filter_sql_build(&q, '$', f, false, now);
     filter_sql_window(&q, '$', f);
     int rc = exec_filtered(r, "SELECT " COLUMNS, "", &q, "listing rows", &res, err);
-    if (rc < 0)
-        return rc;
-    size_t count = (size_t)PQntuples(res), done = 0;
-    msgbus_outbox_row *out = count ? calloc(count, sizeof *out) : NULL;
-    if (count && !out)
-        rc = MSGBUS_ENOMEM;
-    for (; done < count && rc == 0; done++)
-        if ((rc = read_row(res, (int)done, &out[done])) < 0)
-            break;
-    PQclear(res);
-    if (rc < 0) {
-        msgbus_outbox_rows_free(out, done);
-        return msgbus_error_set(err, rc, NULL, "table %s: listing rows: out of memory", r->table);
-    }
-    *rows = out;
-    *n = count;
-    return 0;
+    return rc < 0 ? rc : rows_of(r, res, "listing rows", rows, n, err);
 }
 
 /* Counts the rows of q (a dry run), or runs `change` on them; rows other
@@ -609,30 +599,27 @@ static int change_filtered(pg_repo *r, const filter_sql *q, const char *change, 
     return 0;
 }
 
+/* Retry (retry true) or purge the rows of a filter, or count them. */
+static int retry_or_purge(pg_repo *r, const msgbus_outbox_filter *f, int64_t now, bool retry,
+                          bool dry_run, size_t *n, msgbus_error *err)
+{
+    filter_sql q;
+    char change[256];
+    filter_sql_change(&q, change, sizeof change, '$', f, retry, now, r->table);
+    return change_filtered(r, &q, change, dry_run, retry ? "retrying rows" : "purging rows", n,
+                           err);
+}
+
 static int pg_retry_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
                              bool dry_run, size_t *n, msgbus_error *err)
 {
-    pg_repo *r = self;
-    filter_sql q;
-    char change[256];
-    filter_sql_build(&q, '$', f, true, now);
-    filter_sql_window(&q, '$', f);
-    snprintf(change, sizeof change,
-             "UPDATE \"%s\" SET attempts = 0, available_at = $%d, dead_at = NULL,"
-             " locked_by = NULL, locked_until = NULL", r->table, q.now_param);
-    return change_filtered(r, &q, change, dry_run, "retrying rows", n, err);
+    return retry_or_purge(self, f, now, true, dry_run, n, err);
 }
 
 static int pg_purge_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
                              bool dry_run, size_t *n, msgbus_error *err)
 {
-    pg_repo *r = self;
-    filter_sql q;
-    char change[128];
-    filter_sql_build(&q, '$', f, false, now);
-    filter_sql_window(&q, '$', f);
-    snprintf(change, sizeof change, "DELETE FROM \"%s\"", r->table);
-    return change_filtered(r, &q, change, dry_run, "purging rows", n, err);
+    return retry_or_purge(self, f, now, false, dry_run, n, err);
 }
 
 static void pg_free(void *self)
@@ -649,8 +636,8 @@ static void pg_free(void *self)
             snprintf(sql, sizeof sql, "DEALLOCATE \"%s\"", r->names[i]);
             PQclear(PQexec(r->conn, sql));
         }
-    free(r->marks);
-    free(r);
+    msgbus_free(r->marks);
+    msgbus_free(r);
 }
 
 static const msgbus_outbox_repo_ops pg_ops = {
@@ -723,7 +710,7 @@ int msgbus_pg_outbox_new(PGconn *conn, const char *table, unsigned flags,
                                 "pg outbox: invalid table name \"%.60s\": use letters, digits"
                                 " and '_', not starting with a digit, at most %d characters",
                                 table, MSGBUS_PG_TABLE_MAX);
-    pg_repo *r = calloc(1, sizeof *r);
+    pg_repo *r = msgbus_calloc(1, sizeof *r);
     if (!r)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "pg outbox: out of memory");
     r->magic = PG_REPO_MAGIC;

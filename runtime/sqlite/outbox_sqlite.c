@@ -121,7 +121,7 @@ static char *column_text(sqlite3_stmt *st, int i, bool *oom)
     if (!t)
         return NULL;
     size_t n = (size_t)sqlite3_column_bytes(st, i);
-    char *p = malloc(n + 1);
+    char *p = msgbus_malloc(n + 1);
     if (!p) {
         *oom = true;
         return NULL;
@@ -169,7 +169,7 @@ static int collect(sqlite_repo *r, sqlite3_stmt *st, const char *what, msgbus_ou
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && status == 0) {
         if (count == cap) {
             size_t ncap = cap ? 2 * cap : 16;
-            msgbus_outbox_row *grown = realloc(out, ncap * sizeof *grown);
+            msgbus_outbox_row *grown = msgbus_realloc(out, ncap * sizeof *grown);
             if (!grown) {
                 status = MSGBUS_ENOMEM;
                 break;
@@ -226,8 +226,8 @@ static int sq_claim(void *self, int64_t now, const char *worker, int64_t until, 
     for (size_t i = 0; i < *n && in_batch; i++) {
         msgbus_outbox_row *row = &(*rows)[i];
         size_t len = strlen(worker) + 1;
-        free(row->locked_by);
-        if (!(row->locked_by = malloc(len))) {
+        msgbus_free(row->locked_by);
+        if (!(row->locked_by = msgbus_malloc(len))) {
             msgbus_outbox_rows_free(*rows, *n);
             *rows = NULL;
             *n = 0;
@@ -331,12 +331,12 @@ static int sq_get(void *self, const char *id, msgbus_outbox_row *row, msgbus_err
     if (rc < 0)
         return rc;
     if (n == 0) {
-        free(rows);
+        msgbus_free(rows);
         return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "outbox table %s: no row with id %s",
                                 r->table, id);
     }
     *row = rows[0];
-    free(rows);
+    msgbus_free(rows);
     return 0;
 }
 
@@ -421,34 +421,29 @@ static int change_filtered(sqlite_repo *r, const filter_sql *q, const char *chan
     return rc;
 }
 
+/* Retry (retry true) or purge the rows of a filter, or count them. */
+static int retry_or_purge(sqlite_repo *r, const msgbus_outbox_filter *f, int64_t now, bool retry,
+                          bool dry_run, size_t *n, msgbus_error *err)
+{
+    filter_sql q;
+    char change[256];
+    filter_sql_change(&q, change, sizeof change, '?', f, retry, now, r->table);
+    return change_filtered(r, &q, change, dry_run, retry ? "retrying rows" : "purging rows", n,
+                           err);
+}
+
 static int sq_retry_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
                              bool dry_run, size_t *n, msgbus_error *err)
 {
-    sqlite_repo *r = self;
-    filter_sql q;
-    char change[256];
-    filter_sql_build(&q, '?', f, true, now);
-    filter_sql_window(&q, '?', f);
-    snprintf(change, sizeof change,
-             "UPDATE \"%s\" SET attempts = 0, available_at = ?%d, dead_at = NULL,"
-             " locked_by = NULL, locked_until = NULL", r->table, q.now_param);
-    return change_filtered(r, &q, change, dry_run, "retrying rows", n, err);
+    return retry_or_purge(self, f, now, true, dry_run, n, err);
 }
 
 static int sq_purge_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
                              bool dry_run, size_t *n, msgbus_error *err)
 {
-    sqlite_repo *r = self;
-    filter_sql q;
-    char change[128];
-    filter_sql_build(&q, '?', f, false, now);
-    filter_sql_window(&q, '?', f);
-    snprintf(change, sizeof change, "DELETE FROM \"%s\"", r->table);
-    return change_filtered(r, &q, change, dry_run, "purging rows", n, err);
+    return retry_or_purge(self, f, now, false, dry_run, n, err);
 }
 
-/* A batch is a transaction of its own when the caller has none open, a
- * savepoint inside theirs otherwise; each row is a nested savepoint. */
 static int sq_begin_batch(void *self, msgbus_error *err)
 {
     sqlite_repo *r = self;
@@ -505,7 +500,7 @@ static void sq_free(void *self)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(r->st[i]);
-    free(r);
+    msgbus_free(r);
 }
 
 static const msgbus_outbox_repo_ops sqlite_ops = {
@@ -558,7 +553,7 @@ int msgbus_sqlite_outbox_new(sqlite3 *db, const char *table, unsigned flags,
                                 "sqlite outbox: invalid table name \"%.60s\": use letters, digits"
                                 " and '_', not starting with a digit, at most %d characters",
                                 table, MSGBUS_SQLITE_TABLE_MAX);
-    sqlite_repo *r = calloc(1, sizeof *r);
+    sqlite_repo *r = msgbus_calloc(1, sizeof *r);
     if (!r)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "sqlite outbox: out of memory");
     r->db = db;

@@ -39,13 +39,13 @@ const int64_t *msgbus_metrics_bounds_us(void);
  * counted.  Returns 0, MSGBUS_EINVAL (no bus) or MSGBUS_ENOMEM. */
 int msgbus_bus_enable_metrics(msgbus_bus *bus, int on);
 
-/* A snapshot: *out (malloc'd, free with free()) gets one entry per handler
+/* A snapshot: *out (free with msgbus_free) gets one entry per handler
  * and type that was called, in first-call order; *n how many.  Safe while
  * an async bus runs handlers.  Returns 0, MSGBUS_EINVAL or MSGBUS_ENOMEM. */
 int msgbus_bus_metrics(msgbus_bus *bus, msgbus_handler_metrics **out, size_t *n);
 
 /* The snapshot in the Prometheus text exposition format, as a new string
- * (free with free()): the counters msgbus_handler_calls_total,
+ * (free with msgbus_free): the counters msgbus_handler_calls_total,
  * msgbus_handler_failures_total, msgbus_handler_retries_total and the
  * histogram msgbus_handler_duration_seconds, labelled handler and type.
  * Returns 0, MSGBUS_EINVAL or MSGBUS_ENOMEM. */
