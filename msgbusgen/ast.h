@@ -66,10 +66,21 @@ typedef struct literal {
     span span;
 } literal;
 
+/* How a field is held in its struct (msgbusgen(1), GENERATED NAMES):
+ * decided once by sema, read by the header, the descriptors and, through
+ * the descriptors, the runtime. */
+typedef enum field_storage {
+    STORAGE_PLAIN = 0,      /* T x (lists and maps: size_t n_x; T *x; optional
+                               strings: char *x, NULL when absent) */
+    STORAGE_HAS_FLAG,       /* bool has_x; T x: optional scalars and enums */
+    STORAGE_POINTER         /* T *x, NULL when absent: optional records */
+} field_storage;
+
 typedef struct field {
     char *name;
     span name_span;
     type_ref type;
+    field_storage storage;      /* sema */
     literal *default_value;     /* NULL when none */
     char *doc;                  /* /// text, lines joined with '\n', or NULL */
     span span;

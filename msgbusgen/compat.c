@@ -390,8 +390,7 @@ int compat_check(const program *old_prog, const program *new_prog, int mode,
     C.mode = mode;
 
     if (strcmp(old_package, new_package) != 0)
-        report(&C, COMPAT_FULL, !ns->package, ns->package ? ns->package_span : file_place(os),
-               ns->package ? file_place(os) : file_place(ns), "the old package is here",
+        report(&C, COMPAT_FULL, 0, file_place(ns), file_place(os), "the old package is here",
                "package renamed from '%s' to '%s': every full name changes", old_package,
                new_package);
 

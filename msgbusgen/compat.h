@@ -6,11 +6,13 @@
 #include "ast.h"
 #include "diag.h"
 
+#include "msgbusgen.h"
+
 /* The directions a change can break, and the modes that check them. */
 enum {
-    COMPAT_BACKWARD = 1,    /* code from NEW decodes what OLD wrote */
-    COMPAT_FORWARD = 2,     /* code from OLD decodes what NEW writes */
-    COMPAT_FULL = 3
+    COMPAT_BACKWARD = MSGBUSGEN_COMPAT_BACKWARD,
+    COMPAT_FORWARD = MSGBUSGEN_COMPAT_FORWARD,
+    COMPAT_FULL = MSGBUSGEN_COMPAT_FULL
 };
 
 /* Compares two checked programs (their main files and everything those

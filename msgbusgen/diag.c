@@ -1,4 +1,5 @@
 /* diag.c - GCC-style diagnostics: location, message, source line, caret. */
+#define _XOPEN_SOURCE 700   /* open_memstream */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,29 +180,56 @@ static void print_source(FILE *out, const source_file *f, span where)
 
 /* Prints one diagnostic; tag is what goes in brackets at the end of the
  * line ("-Werror", "-Wemit-cycle"), or NULL. */
+/* Where one diagnostic is written: the sink's stream, or a buffer that
+ * end_diagnostic hands to the sink's callback. */
+typedef struct diag_text {
+    FILE *out;
+    char *buf;
+    size_t len;
+} diag_text;
+
+static bool begin_diagnostic(diag_sink *sink, diag_text *t)
+{
+    t->buf = NULL;
+    t->len = 0;
+    t->out = sink->fn ? open_memstream(&t->buf, &t->len) : sink->out;
+    return t->out != NULL;
+}
+
+static void end_diagnostic(diag_sink *sink, diag_text *t)
+{
+    if (!sink->fn)
+        return;
+    fclose(t->out);
+    sink->fn(sink->fn_ctx, t->buf, t->len);
+    free(t->buf);
+}
+
 static void vreport(diag_sink *sink, diag_level level, span where, const char *tag,
                     const char *fmt, va_list ap)
 {
     const source_file *f = NULL;
+    diag_text t;
     int line, col;
 
     if (sink->prog && where.file < sink->prog->n_files)
         f = &sink->prog->files[where.file];
-    if (!sink->out)
+    if (!begin_diagnostic(sink, &t))
         return;
 
     if (f) {
         diag_line_col(f, where.start, &line, &col);
-        fprintf(sink->out, "%s:%d:%d: %s: ", f->path, line, col, level_name(level));
+        fprintf(t.out, "%s:%d:%d: %s: ", f->path, line, col, level_name(level));
     } else {
-        fprintf(sink->out, "msgbusgen: %s: ", level_name(level));
+        fprintf(t.out, "msgbusgen: %s: ", level_name(level));
     }
-    vfprintf(sink->out, fmt, ap);
+    vfprintf(t.out, fmt, ap);
     if (tag)
-        fprintf(sink->out, " [%s]", tag);
-    fputc('\n', sink->out);
+        fprintf(t.out, " [%s]", tag);
+    fputc('\n', t.out);
     if (f)
-        print_source(sink->out, f, where);
+        print_source(t.out, f, where);
+    end_diagnostic(sink, &t);
 }
 
 void diag_report(diag_sink *sink, diag_level level, span where, const char *fmt, ...)
@@ -245,15 +273,17 @@ void diag_plain(diag_sink *sink, diag_level level, const char *fmt, ...)
 {
     bool promoted;
     va_list ap;
+    diag_text t;
 
     level = count(sink, level, &promoted);
-    if (!sink->out)
+    if (!begin_diagnostic(sink, &t))
         return;
-    fprintf(sink->out, "msgbusgen: %s: ", level_name(level));
+    fprintf(t.out, "msgbusgen: %s: ", level_name(level));
     va_start(ap, fmt);
-    vfprintf(sink->out, fmt, ap);
+    vfprintf(t.out, fmt, ap);
     va_end(ap);
-    fputs(promoted ? " [-Werror]\n" : "\n", sink->out);
+    fputs(promoted ? " [-Werror]\n" : "\n", t.out);
+    end_diagnostic(sink, &t);
 }
 
 static size_t min3(size_t a, size_t b, size_t c)

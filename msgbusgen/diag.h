@@ -23,6 +23,9 @@ typedef enum diag_warning {
 
 typedef struct diag_sink {
     FILE *out;                  /* where diagnostics go (stderr in main) */
+    /* When set, each diagnostic goes whole to fn instead of out. */
+    void (*fn)(void *ctx, const char *text, size_t len);
+    void *fn_ctx;
     const program *prog;        /* for file names and source lines */
     bool werror;                /* -Werror: warnings count as errors */
     signed char enabled[W_COUNT];   /* 1 on, -1 off, 0 the warning's default */

@@ -6,13 +6,19 @@
 
 #include <stddef.h>
 
+typedef struct hash_slot {
+    const void *key;            /* NULL: empty */
+    void *value;
+    size_t hash;                /* of key: most mismatches cost no strcmp */
+} hash_slot;
+
 /* Keys are strings (not copied: they must outlive the table) or
- * addresses; values are pointers.  A zeroed table is empty and usable. */
+ * addresses; values are pointers.  A zeroed table is an empty table of
+ * string keys. */
 typedef struct hash_table {
     size_t n_slots;             /* a power of two, or 0 */
     size_t n_used;
-    const void **keys;
-    void **values;
+    hash_slot *slots;
     int by_address;             /* keys compared as addresses, not strings */
 } hash_table;
 
@@ -26,7 +32,7 @@ void *hash_get(const hash_table *t, const void *key);
  * stored under key (the older one when it was present). */
 void *hash_put(hash_table *t, const void *key, void *value);
 
-/* FNV-1a of a NUL-terminated string. */
+/* FNV-1a of a NUL-terminated string, mixed so that its low bits are good. */
 size_t hash_string(const char *s);
 
 #endif /* MSGBUSGEN_HASH_H */
