@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bus_internal.h"
+#include "obs_internal.h"
 
 static int queue_emit(msgbus_ctx *ctx, msgbus_msg *msg);
 static const ctx_ops sync_ops = { queue_emit };
@@ -31,6 +32,7 @@ void msgbus_bus_free(msgbus_bus *bus)
     msgbus_free(bus->modules);
     msgbus_free(bus->mw);
     msgbus_free(bus->current);
+    obs_free(bus->obs);
     msgbus_free(bus);
 }
 
@@ -285,8 +287,14 @@ static int queue_emit(msgbus_ctx *ctx, msgbus_msg *msg)
 
 int bus_invoke(msgbus_ctx *ctx, const handler_entry *h, const msgbus_msg *msg)
 {
+    obs_call call;
+    msgbus_ctx *outer = trace_call_begin(ctx, &ctx->trace.call);
+    obs_call_begin(ctx, &call);
     int status = h->fn(ctx, msg);
-    return ctx->refused ? ctx->refused : status;
+    status = ctx->refused ? ctx->refused : status;
+    obs_call_end(ctx, h, status, &call);
+    trace_call_end(outer);
+    return status;
 }
 
 void bus_rollback(msgbus_bus *bus, size_t mark, size_t emits, size_t seq)
@@ -372,6 +380,7 @@ static int handle_one(msgbus_bus *bus, const msgbus_msg *msg, msgbus_results *re
     bus->next_seq = 1;
     bus->abort_code = 0;
     bus->ctx.correlation = root;
+    trace_handle_begin(&bus->ctx.trace.flow);
     rc = dispatch(bus, msg, root, 0, 0, results, err);
     while (rc == 0 && !queue_empty(&bus->queue)) {
         queue_entry *e = queue_front(&bus->queue);

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <msgbus/msgbus.h>
+#include "trace_internal.h"
 
 /* ---- handlers.c: type pointer -> handlers, open addressing ------------ */
 
@@ -224,6 +225,7 @@ struct msgbus_ctx {
     void *owner;
     struct msgbus_ctx *shared;
     pthread_mutex_t *shared_lock;
+    trace_state trace;                  /* text ids and trace context (trace.c) */
     /* Last: a call that succeeds only clears its first byte, so the fields
      * above share as few cache lines as they can. */
     char error[MSGBUS_ERROR_TEXT_LENGTH];
@@ -262,6 +264,7 @@ struct msgbus_bus {
     msgbus_log_fn log;
     void *log_userdata;
     size_t emit_limit;
+    struct bus_obs *obs;                /* events, metrics (obs_internal.h), or NULL */
 
     /* State of the handle call in progress. */
     bool busy;

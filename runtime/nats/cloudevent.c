@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Appends s as a JSON string to buf at *n (buf has room: 6 bytes per
  * input byte plus 2). */
@@ -37,26 +36,73 @@ static void put_raw(char *buf, size_t *n, const char *s)
     *n += len;
 }
 
-/* RFC 3339 in UTC with milliseconds. */
-static void rfc3339(int64_t ms, char out[32])
+/* RFC 3339 in UTC, by the library's one formatter (a time it cannot
+ * represent is left out: the attribute is optional). */
+static bool rfc3339(int64_t ms, char out[MSGBUS_TIMESTAMP_TEXT_SIZE])
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+    msgbus_timestamp ts = msgbus_timestamp_from_ms(ms);
+    return msgbus_timestamp_to_text(&ts, out) > 0;
 }
 
 size_t nats_cloudevent_size(const msgbus_outbox_row *row, const char *source)
 {
-    return 200 + 6 * (strlen(row->id) + strlen(source) + strlen(row->type)) +
+    return 200 + 6 * (strlen(row->id) + strlen(source) + strlen(row->type) +
+                      (row->meta ? strlen(row->meta) : 0)) +
            strlen(row->payload);
+}
+
+bool msgbus_nats_extension_name_valid(const char *name)
+{
+    static const char *const reserved[] = {
+        "specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject",
+        "time", "data",
+    };
+    size_t n = 0;
+    for (; name[n]; n++)
+        if (!((name[n] >= 'a' && name[n] <= 'z') || (name[n] >= '0' && name[n] <= '9')))
+            return false;
+    if (n == 0 || n > 20)
+        return false;
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strcmp(name, reserved[i]) == 0)
+            return false;
+    return true;
+}
+
+/* The row's meta as extension attributes: each key that is a valid
+ * attribute name, with a string, integer or boolean value; other entries
+ * (objects, arrays, reals, null) stay in the row only.  msgbus_nats(3). */
+static void put_extensions(char *buf, size_t *n, const char *meta)
+{
+    json_t *m = meta ? json_loads(meta, 0, NULL) : NULL;
+    const char *key;
+    json_t *value;
+    char num[32];
+    json_object_foreach(m, key, value) {
+        if (!msgbus_nats_extension_name_valid(key))
+            continue;
+        if (json_is_string(value)) {
+            put_raw(buf, n, ",");
+            put_string(buf, n, key);
+            put_raw(buf, n, ":");
+            put_string(buf, n, json_string_value(value));
+        } else if (json_is_integer(value) || json_is_boolean(value)) {
+            put_raw(buf, n, ",");
+            put_string(buf, n, key);
+            if (json_is_integer(value))
+                snprintf(num, sizeof num, ":%" JSON_INTEGER_FORMAT, json_integer_value(value));
+            else
+                snprintf(num, sizeof num, ":%s", json_is_true(value) ? "true" : "false");
+            put_raw(buf, n, num);
+        }
+    }
+    json_decref(m);
 }
 
 size_t nats_cloudevent_write(const msgbus_outbox_row *row, const char *source, char *buf)
 {
-    char when[32];
-    rfc3339(row->created_at, when);
+    char when[MSGBUS_TIMESTAMP_TEXT_SIZE];
+    bool has_time = rfc3339(row->created_at, when);
     size_t n = 0;
     put_raw(buf, &n, "{\"specversion\":\"1.0\",\"id\":");
     put_string(buf, &n, row->id);
@@ -64,9 +110,13 @@ size_t nats_cloudevent_write(const msgbus_outbox_row *row, const char *source, c
     put_string(buf, &n, source);
     put_raw(buf, &n, ",\"type\":");
     put_string(buf, &n, row->type);
-    put_raw(buf, &n, ",\"time\":\"");
-    put_raw(buf, &n, when);
-    put_raw(buf, &n, "\",\"datacontenttype\":\"application/json\",\"data\":");
+    if (has_time) {
+        put_raw(buf, &n, ",\"time\":\"");
+        put_raw(buf, &n, when);
+        put_raw(buf, &n, "\"");
+    }
+    put_extensions(buf, &n, row->meta);
+    put_raw(buf, &n, ",\"datacontenttype\":\"application/json\",\"data\":");
     put_raw(buf, &n, row->payload);
     put_raw(buf, &n, "}");
     buf[n] = '\0';

@@ -16,6 +16,7 @@
  * the handlers do not write (handlers_write).  Every other statement first
  * reads what the rows' statement left pending. */
 #include "pg_internal.h"
+#include "../outbox_filter_sql.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #define COLUMNS "id, kind, type, payload, meta, created_at, available_at, attempts," \
                 " last_error, locked_by, locked_until, processed_at, dead_at"
 #define PENDING "processed_at IS NULL AND dead_at IS NULL"
+#define READY_AT_1 PENDING " AND available_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)"
 #define READY PENDING " AND available_at <= $3 AND (locked_until IS NULL OR locked_until <= $3)"
 
 /* {T} stands for the quoted table name. */
@@ -51,7 +53,11 @@ static const char *const stmt_sql[PG_STMT_COUNT] = {
                   " count(*) FILTER (WHERE " PENDING " AND locked_until > $1),"
                   " count(*) FILTER (WHERE " PENDING " AND attempts > 0),"
                   " count(*) FILTER (WHERE dead_at IS NOT NULL),"
-                  " count(*) FILTER (WHERE processed_at IS NOT NULL) FROM {T}",
+                  " count(*) FILTER (WHERE processed_at IS NOT NULL),"
+                  /* the ages: 0 without such a row (greatest skips NULL) */
+                  " greatest(0, $1 - min(created_at) FILTER (WHERE " PENDING ")),"
+                  " greatest(0, $1 - min(available_at) FILTER (WHERE " READY_AT_1 "))"
+                  " FROM {T}",
     [PG_LIST_PENDING] = "SELECT " COLUMNS " FROM {T} WHERE " PENDING
                         " ORDER BY created_at, id LIMIT $1",
     [PG_LIST_FAILED] = "SELECT " COLUMNS " FROM {T} WHERE " PENDING " AND attempts > 0"
@@ -186,14 +192,11 @@ static int read_row(PGresult *res, int i, msgbus_outbox_row *row)
     return 0;
 }
 
-/* Runs a statement that returns rows and collects them into a new array. */
-static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *params,
-                   const char *what, msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+/* The rows of res (cleared here) as a new array. */
+static int rows_of(pg_repo *r, PGresult *res, const char *what, msgbus_outbox_row **rows,
+                   size_t *n, msgbus_error *err)
 {
-    PGresult *res = NULL;
-    int rc = run(r, s, n_params, params, what, &res, err);
-    if (rc < 0)
-        return rc;
+    int rc = 0;
     size_t count = (size_t)PQntuples(res);
     msgbus_outbox_row *out = count ? msgbus_calloc(count, sizeof *out) : NULL;
     size_t done = 0;
@@ -210,6 +213,15 @@ static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *
     *rows = out;
     *n = count;
     return 0;
+}
+
+/* Runs a statement that returns rows and collects them into a new array. */
+static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *params,
+                   const char *what, msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    PGresult *res = NULL;
+    int rc = run(r, s, n_params, params, what, &res, err);
+    return rc < 0 ? rc : rows_of(r, res, what, rows, n, err);
 }
 
 static int by_availability(const void *a, const void *b)
@@ -361,6 +373,8 @@ static int pg_counts(void *self, int64_t now, msgbus_outbox_counts *out, msgbus_
     out->failed = (size_t)field_int(res, 0, 2);
     out->dead = (size_t)field_int(res, 0, 3);
     out->processed = (size_t)field_int(res, 0, 4);
+    out->oldest_pending_age_ms = field_int(res, 0, 5);
+    out->oldest_due_age_ms = field_int(res, 0, 6);
     PQclear(res);
     return 0;
 }
@@ -528,6 +542,91 @@ static int pg_end_row(void *self, bool commit, msgbus_error *err)
     return pg_row_sp_rollback(r, err);
 }
 
+/* Runs "head FROM t WHERE ... ORDER BY ... LIMIT ... OFFSET ...tail" for
+ * the filter with its parameters.  Filtered statements are for operators,
+ * not the relay's hot path: not prepared. */
+static int exec_filtered(pg_repo *r, const char *head, const char *tail, const filter_sql *q,
+                         const char *what, PGresult **out, msgbus_error *err)
+{
+    if (r->pipeline)
+        return busy(r, err);
+    int rc = begin_if_due(r, err);
+    if (rc < 0)
+        return rc;
+    char sql[1400], nums[FILTER_SQL_MAX_PARAMS][24];
+    const char *values[FILTER_SQL_MAX_PARAMS];
+    snprintf(sql, sizeof sql, "%s FROM \"%s\" WHERE %s%s", head, r->table, q->where, tail);
+    for (int i = 0; i < q->n; i++) {
+        snprintf(nums[i], sizeof nums[i], "%" PRId64, q->params[i].num);
+        values[i] = q->params[i].text ? q->params[i].text : nums[i];
+    }
+    PGresult *res = PQexecParams(r->conn, sql, q->n, NULL, values, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        rc = pg_fail(r->conn, res, r->table, what, err);
+        PQclear(res);
+        return rc;
+    }
+    *out = res;
+    return 0;
+}
+
+static int pg_list_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                            msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    pg_repo *r = self;
+    filter_sql q;
+    PGresult *res;
+    filter_sql_build(&q, '$', f, false, now);
+    filter_sql_window(&q, '$', f);
+    int rc = exec_filtered(r, "SELECT " COLUMNS, "", &q, "listing rows", &res, err);
+    return rc < 0 ? rc : rows_of(r, res, "listing rows", rows, n, err);
+}
+
+/* Counts the rows of q (a dry run), or runs `change` on them; rows other
+ * transactions hold (a relay's batch) are skipped, never waited for. */
+static int change_filtered(pg_repo *r, const filter_sql *q, const char *change, bool dry_run,
+                           const char *what, size_t *n, msgbus_error *err)
+{
+    char head[512];
+    PGresult *res;
+    if (dry_run)
+        snprintf(head, sizeof head, "SELECT count(*) FROM (SELECT id");
+    else
+        snprintf(head, sizeof head, "%s WHERE id IN (SELECT id", change);
+    *n = 0;
+    int rc = exec_filtered(r, head, dry_run ? ") AS matching" : " FOR UPDATE SKIP LOCKED)", q,
+                           what, &res, err);
+    if (rc < 0)
+        return rc;
+    *n = dry_run ? (size_t)field_int(res, 0, 0) : affected(res);
+    PQclear(res);
+    return 0;
+}
+
+/* Retry (retry true) or purge the rows of a filter, or count them. */
+static int retry_or_purge(pg_repo *r, const msgbus_outbox_filter *f, int64_t now, bool retry,
+                          bool dry_run, size_t *n, msgbus_error *err)
+{
+    filter_sql q;
+    char change[256];
+    filter_sql_change(&q, change, sizeof change, '$', f, retry, now, r->table);
+    return change_filtered(r, &q, change, dry_run, retry ? "retrying rows" : "purging rows", n,
+                           err);
+}
+
+static int pg_retry_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                             bool dry_run, size_t *n, msgbus_error *err)
+{
+    return retry_or_purge(self, f, now, true, dry_run, n, err);
+}
+
+static int pg_purge_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                             bool dry_run, size_t *n, msgbus_error *err)
+{
+    return retry_or_purge(self, f, now, false, dry_run, n, err);
+}
+
 static void pg_free(void *self)
 {
     pg_repo *r = self;
@@ -564,6 +663,9 @@ static const msgbus_outbox_repo_ops pg_ops = {
     .begin_row = pg_begin_row,
     .end_row = pg_end_row,
     .free = pg_free,
+    .list_filtered = pg_list_filtered,
+    .retry_filtered = pg_retry_filtered,
+    .purge_filtered = pg_purge_filtered,
 };
 
 /* Copies sql into out, replacing each {T} by the quoted table name. */
