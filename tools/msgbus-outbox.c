@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <config.h>
 #include "outbox_tool.h"
+#include "outbox_serve.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,8 @@ static void usage(FILE *out)
                  "       %s --help | --version\ncommands:\n", OUTBOX_PROG, OUTBOX_PROG);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %s\n", commands[i].usage);
+    fprintf(out, "  serve [--listen HOST:PORT] [--schema FILE.msg] [--token-file FILE] [--read-only]\n"
+                 "        (the web console: %s serve --help)\n", OUTBOX_PROG);
     fprintf(out, "FILTER: --type NAME --error-contains TEXT --older-than DURATION|TIME --limit N\n"
                  "DURATION: 500ms, 45s, 90m, 12h, 30d, 2w (back from now); TIME: RFC 3339.\n"
                  "FILE defaults to $MSGBUS_OUTBOX_DB, CONNINFO to $MSGBUS_OUTBOX_PG, NAME to "
@@ -90,7 +93,11 @@ int main(int argc, char **argv)
         }
     }
     if (optind == argc)
-        return outbox_usage("no command (stats, list, show, retry, purge or relay)");
+        return outbox_usage("no command (stats, list, show, retry, purge, relay or serve)");
+    /* The console takes --db and --pg after its name too: it checks them. */
+    if (strcmp(argv[optind], "serve") == 0)
+        return outbox_serve_main(OUTBOX_PROG, t.conninfo ? NULL : t.where, t.conninfo, t.table,
+                                 argc - optind, argv + optind);
     const outbox_command *cmd = find_command(argv[optind]);
     if (!cmd)
         return outbox_usage("unknown command %s", argv[optind]);

@@ -119,6 +119,10 @@ void outbox_trace_of(const json_t *meta, outbox_trace *out);
  * "payload_error"/"meta_error". */
 json_t *outbox_row_json(const msgbus_outbox_row *row);
 
+/* s as a JSON string (null for NULL), bytes that are not UTF-8 as '?';
+ * NULL when out of memory. */
+json_t *outbox_text_json(const char *s);
+
 /* Prints o as one compact JSON line on out; 0 or -1 (write error). */
 int outbox_put_json_line(FILE *out, const json_t *o);
 

@@ -343,3 +343,8 @@ int outbox_put_json_line(FILE *out, const json_t *o)
         return -1;
     return 0;
 }
+
+json_t *outbox_text_json(const char *s)
+{
+    return text_json(s);
+}

@@ -10,9 +10,11 @@
  *
  * Round trips dominate the cost here, so a batch's BEGIN goes in one
  * round trip with its first statement, the processed marks are collected
- * and written by one UPDATE sent together with the COMMIT, and a committed
- * row's savepoint is released together with the next row's SAVEPOINT.
- * Rows get no savepoint when the handlers do not write (handlers_write). */
+ * and written by one UPDATE sent together with the COMMIT, and a row's
+ * SAVEPOINT is sent without waiting, and kept for the next rows while they
+ * do not use the connection (row_savepoint.c).  Rows get no savepoint when
+ * the handlers do not write (handlers_write).  Every other statement first
+ * reads what the rows' statement left pending. */
 #include "pg_internal.h"
 #include "../outbox_filter_sql.h"
 
@@ -76,16 +78,16 @@ static const char *const stmt_sql[PG_STMT_COUNT] = {
                  " AND processed_at < $1 ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
 };
 
-pg_repo *pg_repo_of(const msgbus_outbox_repo *repo)
-{
-    pg_repo *r = msgbus_outbox_repo_self(repo);
-    return r && r->magic == PG_REPO_MAGIC ? r : NULL;
-}
-
 PGconn *msgbus_pg_outbox_conn(const msgbus_outbox_repo *repo)
 {
     pg_repo *r = pg_repo_of(repo);
-    return r ? r->conn : NULL;
+    if (r == NULL)
+        return NULL;
+    /* The caller may use libpq's asynchronous functions: the connection
+     * must not have a result pending (an error here shows again in the
+     * caller's first statement, the transaction being aborted). */
+    pg_row_sp_quiet(r, NULL);
+    return r->conn;
 }
 
 static int busy(pg_repo *r, msgbus_error *err)
@@ -101,6 +103,9 @@ static int run(pg_repo *r, enum pg_stmt s, int n, const char *const *params, con
 {
     if (r->pipeline)
         return busy(r, err);
+    int rc = pg_row_sp_quiet(r, err);
+    if (rc < 0)
+        return rc;
     if (r->begin_due) {
         const char *begin = r->begin_due;
         r->begin_due = NULL;
@@ -109,7 +114,7 @@ static int run(pg_repo *r, enum pg_stmt s, int n, const char *const *params, con
     PGresult *res = PQexecPrepared(r->conn, r->names[s], n, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        int rc = pg_fail(r->conn, res, r->table, what, err);
+        rc = pg_fail(r->conn, res, r->table, what, err);
         PQclear(res);
         return rc;
     }
@@ -277,6 +282,9 @@ static char *marks_array(const pg_repo *r)
  * the collected processed marks in the same round trip. */
 static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
 {
+    int rc = pg_row_sp_quiet(r, err);
+    if (rc < 0)
+        return rc;
     if (r->n_marks == 0)
         return pg_exec(r->conn, r->table, end, "ending a batch", err);
     char *array = marks_array(r);
@@ -285,7 +293,7 @@ static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
     char at[24];
     snprintf(at, sizeof at, "%" PRId64, r->marks_at);
     const char *params[2] = { array, at };
-    int rc = pg_run_pipelined(r, NULL, PG_PROCESSED_MANY, 2, params, end,
+    rc = pg_run_pipelined(r, NULL, PG_PROCESSED_MANY, 2, params, end,
                               "marking rows processed", NULL, err);
     msgbus_free(array);
     r->n_marks = 0;
@@ -482,14 +490,19 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
         r->outer = 0;
     r->depth--;
     r->row_open = false;
-    r->release_due = false;     /* ending the batch releases the rows' savepoints */
     r->begin_due = NULL;
+    /* Whatever happens below, a SAVEPOINT's result is read first, and
+     * ending the batch releases the rows' savepoint. */
+    int settled = pg_row_sp_quiet(r, commit ? err : NULL);
+    r->sp_exists = false;
+    if (settled < 0)
+        commit = false;
     if (!begun) {               /* nothing was sent: nothing to end */
         r->n_marks = 0;
         return 0;
     }
     if (own) {
-        int rc = commit ? flush_marks_and_end(r, "COMMIT", err) : 0;
+        int rc = settled < 0 ? settled : commit ? flush_marks_and_end(r, "COMMIT", err) : 0;
         r->n_marks = 0;
         /* After a failure the transaction may still be open (aborted). */
         if ((!commit || rc < 0) && PQtransactionStatus(r->conn) != PQTRANS_IDLE) {
@@ -500,7 +513,8 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
         }
         return rc;
     }
-    int rc = commit ? flush_marks_and_end(r, "RELEASE SAVEPOINT msgbus_outbox_batch", err) : 0;
+    int rc = settled < 0 ? settled
+           : commit ? flush_marks_and_end(r, "RELEASE SAVEPOINT msgbus_outbox_batch", err) : 0;
     r->n_marks = 0;
     if (!commit || rc < 0) {
         int end = pg_exec(r->conn, r->table,
@@ -517,13 +531,8 @@ static int pg_begin_row(void *self, msgbus_error *err)
 {
     pg_repo *r = self;
     int rc = begin_if_due(r, err);
-    if (rc < 0)
-        return rc;
-    const char *sql = r->release_due ? "RELEASE SAVEPOINT msgbus_outbox_row;"
-                                       " SAVEPOINT msgbus_outbox_row"
-                                     : "SAVEPOINT msgbus_outbox_row";
-    r->release_due = false;
-    rc = pg_exec(r->conn, r->table, sql, "beginning a row", err);
+    if (rc == 0)
+        rc = pg_row_sp_begin(r, err);
     r->row_open = rc == 0;
     r->row_marked = false;
     return rc;
@@ -533,16 +542,12 @@ static int pg_end_row(void *self, bool commit, msgbus_error *err)
 {
     pg_repo *r = self;
     r->row_open = false;
-    if (commit) {
-        r->release_due = true;  /* released with the next row's SAVEPOINT */
-        return 0;
-    }
+    if (commit)
+        return 0;               /* the savepoint may serve the next row */
     if (r->row_marked)
         r->n_marks--;
     r->row_marked = false;
-    return pg_exec(r->conn, r->table,
-                   "ROLLBACK TO SAVEPOINT msgbus_outbox_row; RELEASE SAVEPOINT msgbus_outbox_row",
-                   "rolling back a row", err);
+    return pg_row_sp_rollback(r, err);
 }
 
 /* Runs "head FROM t WHERE ... ORDER BY ... LIMIT ... OFFSET ...tail" for
@@ -635,6 +640,7 @@ static void pg_free(void *self)
     pg_repo *r = self;
     if (!r)
         return;
+    pg_row_sp_quiet(r, NULL);
     /* Prepared statements live as long as the session: drop ours when the
      * connection can still take commands. */
     if (!r->pipeline && PQstatus(r->conn) == CONNECTION_OK &&

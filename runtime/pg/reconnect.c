@@ -14,9 +14,12 @@ int msgbus_pg_outbox_reconnect(msgbus_outbox_repo *repo, msgbus_error *err)
     PQreset(r->conn);
     if (PQstatus(r->conn) != CONNECTION_OK)
         return pg_fail(r->conn, NULL, r->table, "reconnecting", err);
+    /* The old session's transaction, savepoints and results are gone. */
     r->begin_due = NULL;
-    r->row_open = r->release_due = r->row_marked = false;
+    r->row_open = r->row_marked = false;
+    r->sp_exists = r->sp_fresh = r->sp_in_flight = false;
     r->n_marks = 0;
+    r->queued = 0;
     r->outer = 0;
     int rc = pg_prepare_all(r, err);
     if (rc == 0 && r->listening)
