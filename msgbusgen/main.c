@@ -32,6 +32,7 @@ typedef struct options {
     size_t n_include_dirs;
     const char *prefix;
     const char *depfile;
+    const char *depfile_object; /* --depfile-object: the .o of the .c */
     bool check_only;
     bool werror;
 } options;
@@ -47,6 +48,9 @@ static const char usage_text[] =
     "                    one derived from its package; a missing trailing '_'\n"
     "                    is added (shop -> shop_), \"\" means no prefix\n"
     "  --depfile FILE    also write make dependencies of the outputs to FILE\n"
+    "  --depfile-object OBJ  with --depfile, also record that OBJ, compiled\n"
+    "                    from the output .c, needs the generated headers of\n"
+    "                    the schema and of its imports (for plain make)\n"
     "  --check           only report diagnostics; write nothing\n"
     "  -Werror           treat warnings as errors\n"
     "  --version         print the version and exit\n"
@@ -101,7 +105,8 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
 /* Returns -1 to go on, or the exit status (0 after --help or --version). */
 static int parse_args(int argc, char **argv, options *o)
 {
-    static const char *const valued[] = { "-o", "-I", "--prefix", "--depfile" };
+    static const char *const valued[] = { "-o", "-I", "--prefix", "--depfile",
+                                          "--depfile-object" };
     bool only_files = false;
     int i;
 
@@ -159,13 +164,18 @@ static int parse_args(int argc, char **argv, options *o)
                 return usage_error("--prefix '%s' is not a C identifier", value);
             o->prefix = value;
             break;
-        default:
+        case 3:
             o->depfile = value;
+            break;
+        default:
+            o->depfile_object = value;
             break;
         }
     }
     if (!o->input)
         return usage_error("%s", "no input file");
+    if (o->depfile_object && !o->depfile)
+        return usage_error("%s", "--depfile-object needs --depfile");
     return -1;
 }
 
@@ -198,6 +208,8 @@ typedef struct output {
     const schema *s;
     const char *header_name;    /* as the .c includes it */
     const char *const *targets; /* for the depfile */
+    const char *out_dir;        /* -o, or NULL */
+    const char *object;         /* --depfile-object, or NULL */
 } output;
 
 typedef int (*writer_fn)(FILE *out, const output *o);
@@ -224,9 +236,11 @@ static void put_make_word(FILE *out, const char *word)
     }
 }
 
-/* "out.h out.c: main.msg imported.msg...", then an empty rule for each
- * import (like gcc -MP), so make copes when an import is deleted. */
-static int write_depfile(FILE *out, const output *o)
+/* "out.h out.c: main.msg imported.msg...": the outputs (the header first:
+ * Ninja checks that a depfile names the first output of its rule first)
+ * depend on every schema read; then an empty rule for each import (like
+ * gcc -MP), so make copes when an import is deleted. */
+static void write_output_rule(FILE *out, const output *o)
 {
     size_t i;
 
@@ -244,6 +258,74 @@ static int write_depfile(FILE *out, const output *o)
         put_make_word(out, o->prog->files[i].path);
         fputs(":\n", out);
     }
+}
+
+/* Appends to *list (n entries) the generated headers that the header of s,
+ * at dir/ (NULL: none), includes, and theirs: each import's X.msg.h, found
+ * beside the including header as #include "X.msg.h" finds it first. */
+static void collect_import_headers(const schema *s, const char *dir, char ***list, size_t *n)
+{
+    size_t i, j, dir_len = dir ? strlen(dir) : 0;
+
+    for (i = 0; i < s->n_imports; i++) {
+        const import *imp = &s->imports[i];
+        char *path = xmalloc(dir_len + 1 + strlen(imp->path) + 3);
+        const char *slash;
+        char *sub;
+
+        sprintf(path, "%.*s%s%s.h", (int)dir_len, dir ? dir : "", dir_len ? "/" : "", imp->path);
+        for (j = 0; j < *n && strcmp((*list)[j], path) != 0; j++)
+            ;
+        if (j < *n) {
+            free(path);
+            continue;
+        }
+        *list = xrealloc(*list, (*n + 1) * sizeof **list);
+        (*list)[(*n)++] = path;
+        slash = strrchr(path, '/');
+        sub = slash ? xmalloc((size_t)(slash - path) + 1) : NULL;
+        if (sub)
+            sprintf(sub, "%.*s", (int)(slash - path), path);
+        if (imp->resolved)
+            collect_import_headers(imp->resolved, sub, list, n);
+        free(sub);
+    }
+}
+
+/* With --depfile-object: "main.msg.o: out/main.msg.h out/imported.msg.h...",
+ * what the object compiled from the generated .c includes, so plain make
+ * rebuilds it when an import changes (orders.msg.o needs common.msg.h).
+ * Kept out of the plain depfile: Ninja rejects a depfile naming a file
+ * that is not an output of its rule. */
+static void write_object_rule(FILE *out, const output *o)
+{
+    char **headers = NULL;
+    size_t i, n = 0;
+
+    collect_import_headers(o->s, o->out_dir, &headers, &n);
+    fputc('\n', out);
+    put_make_word(out, o->object);
+    fputs(": ", out);
+    put_make_word(out, o->targets[0]);
+    for (i = 0; i < n; i++) {
+        fputs(" \\\n ", out);
+        put_make_word(out, headers[i]);
+    }
+    fputc('\n', out);
+    for (i = 0; i < n; i++) {
+        fputc('\n', out);
+        put_make_word(out, headers[i]);
+        fputs(":\n", out);
+        free(headers[i]);
+    }
+    free(headers);
+}
+
+static int write_depfile(FILE *out, const output *o)
+{
+    write_output_rule(out, o);
+    if (o->object)
+        write_object_rule(out, o);
     return ferror(out) ? -1 : 0;
 }
 
@@ -309,6 +391,8 @@ static int generate(const options *opt, const program *prog)
     o.s = prog->schemas[0];
     o.header_name = header_name;
     o.targets = (const char *const *)paths;
+    o.out_dir = opt->out_dir;
+    o.object = opt->depfile_object;
 
     rc = write_file(paths[0], write_header, &o);
     if (rc == 0)
