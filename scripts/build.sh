@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 mkdir -p _build
 cd _build
 args=$(printf '%s\n' "$@")
-if [ ! -f Makefile ] || [ "$args" != "$(cat .configure-args 2>/dev/null)" ]; then
+if [ ! -f Makefile ] || [ ! -f .configure-args ] || [ "$args" != "$(cat .configure-args)" ]; then
     rm -f .configure-args
     ../configure "$@"
     printf '%s\n' "$args" >.configure-args
