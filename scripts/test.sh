@@ -2,8 +2,9 @@
 # Runs the whole test suite, as CI does (.ci/run):
 #  1. ASan and UBSan: a build in _build-test/ with every backend required
 #     (--with-X=yes: a missing library fails configure instead of skipping
-#     its tests silently), built first with make -j32 on purpose, to catch
-#     missing dependencies in the makefile, then make check;
+#     its tests silently), built first with make -j32 on purpose (the
+#     libraries, tools and test programs), to catch missing dependencies in
+#     the makefile, then make check;
 #  2. TSan: the threaded tests again in _build-tsan/;
 #  3. make distcheck: the release tarball built, checked, installed,
 #     installcheck-ed (plain make, CMake, Meson against the install) and
@@ -48,8 +49,8 @@ autoreconf -fi >/dev/null || { echo "autoreconf failed"; echo "check: 0 passed, 
 rm -rf _build-test && mkdir _build-test && cd _build-test
 if ! ../configure --enable-sanitizers $backends >configure.log 2>&1; then
     broken ASan configure configure.log
-elif ! make -j32 >build.log 2>&1; then
-    broken ASan "the make -j32 build" build.log
+elif ! { make -j32 && make -j32 check TESTS=; } >build.log 2>&1; then
+    broken ASan "the make -j32 build (with the test programs)" build.log
 else
     make -j"$jobs" check >check.log 2>&1 || cat test-suite.log
     tally ASan test-suite.log
