@@ -16,14 +16,13 @@
 set -eu
 archive=$1
 map=$2
-: "${LD:=ld}" "${OBJCOPY:=objcopy}" "${AR:=ar}" "${RANLIB:=ranlib}"
+: "${LD:=ld}" "${OBJCOPY:=objcopy}" "${AR:=ar}" "${RANLIB:=ranlib}" "${SHELL:=/bin/sh}"
 
 work=$(mktemp -d "${archive}.hide.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# The public names: the "name;" lines of the version script's global: part.
-sed -n '/global:/,/local:/s/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);.*/\1/p' "$map" \
-    >"$work/public"
+# The public names: those the version script exports.
+$SHELL "$(dirname "$0")/version-script-names.sh" "$map" >"$work/public"
 if [ ! -s "$work/public" ]; then
     echo "$0: $map names no public symbol" >&2
     exit 1
