@@ -17,7 +17,7 @@ void mb_reader_init(mb_reader *r, const char *text, size_t len, msgbus_error *er
 
 void mb_reader_free(mb_reader *r)
 {
-    free(r->scratch);
+    msgbus_free(r->scratch);
     r->scratch = NULL;
     r->scratch_cap = 0;
 }
@@ -172,7 +172,7 @@ static int grow_scratch(mb_reader *r, size_t need)
     size_t cap = r->scratch_cap ? r->scratch_cap : 64;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(r->scratch, cap);
+    char *p = msgbus_realloc(r->scratch, cap);
     if (!p)
         return MSGBUS_ENOMEM;
     r->scratch = p;
@@ -265,7 +265,7 @@ int mb_read_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, boo
         return 0;
     char *buf;
     if (mode == MB_STRING_OWN) {
-        buf = malloc(raw + 1);
+        buf = msgbus_malloc(raw + 1);
         if (!buf)
             return mb_reader_fail(r, MSGBUS_ENOMEM, start, at, "out of memory");
     } else {

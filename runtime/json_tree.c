@@ -48,13 +48,13 @@ static json_t *value_to_json(const msgbus_field *f, const void *p, const char *n
     case MSGBUS_BYTES: {
         const msgbus_bytes *b = p;
         size_t n = mb_base64_length(b->len);
-        char *text = malloc(n + 1);
+        char *text = msgbus_malloc(n + 1);
         if (!text)
             return NULL;
         if (b->len)
             mb_base64_encode(b->data, b->len, text);
         json_t *j = string_n(text, n);
-        free(text);
+        msgbus_free(text);
         return j;
     }
     case MSGBUS_TIMESTAMP: {
@@ -254,7 +254,7 @@ static int value_from_json(const msgbus_field *f, const json_t *j, void *p, cons
     case MSGBUS_STRING: {
         if ((rc = get_text(j, "string", &s, &n, at, err)) < 0)
             return rc;
-        char *copy = mb_strndup(s, n);
+        char *copy = msgbus_strndup(s, n);
         if (!copy)
             return mb_fail(err, MSGBUS_ENOMEM, at, "out of memory");
         mb_store_ptr(p, copy);
@@ -304,7 +304,7 @@ static int list_from_json(const msgbus_field *f, const json_t *j, void *m, const
     size_t n = json_array_size(j);
     if (n == 0)
         return 0;
-    char *items = calloc(n, f->elem_size);
+    char *items = msgbus_calloc(n, f->elem_size);
     if (!items)
         return mb_fail(err, MSGBUS_ENOMEM, at, "out of memory");
     mb_store_ptr(mb_slot(m, f->offset), items);
@@ -329,7 +329,7 @@ static int map_from_json(const msgbus_field *f, const json_t *j, void *m, const 
     size_t n = json_object_size(j);
     if (n == 0)
         return 0;
-    char *entries = calloc(n, f->elem_size);
+    char *entries = msgbus_calloc(n, f->elem_size);
     if (!entries)
         return mb_fail(err, MSGBUS_ENOMEM, at, "out of memory");
     mb_store_ptr(mb_slot(m, f->offset), entries);
@@ -347,7 +347,7 @@ static int map_from_json(const msgbus_field *f, const json_t *j, void *m, const 
             return mb_fail(err, MSGBUS_ETYPE, &frame,
                            "key contains \\u0000, which C strings cannot hold");
         char *entry = entries + *count * f->elem_size;
-        char *owned = mb_strndup(key, key_len);
+        char *owned = msgbus_strndup(key, key_len);
         if (!owned)
             return mb_fail(err, MSGBUS_ENOMEM, &frame, "out of memory");
         mb_store_ptr(entry, owned);
@@ -373,7 +373,7 @@ static int field_from_json(const msgbus_field *f, const json_t *v, void *m, cons
         int rc = expect(v, JSON_OBJECT, "object", at, err);
         if (rc < 0)
             return rc;
-        void *rec = malloc(f->record->size);
+        void *rec = msgbus_malloc(f->record->size);
         if (!rec)
             return mb_fail(err, MSGBUS_ENOMEM, at, "out of memory");
         msgbus_value_init(f->record, rec);
@@ -408,7 +408,7 @@ static int record_from_json(const msgbus_type *type, const json_t *j, void *m,
                 return mb_fail(err, MSGBUS_ETYPE, &frame, "missing required field");
             if (f->scalar == MSGBUS_STRING && f->container == MSGBUS_SINGLE) {
                 const char *text = f->default_value;
-                char *copy = mb_strndup(text, strlen(text));
+                char *copy = msgbus_strndup(text, strlen(text));
                 if (!copy)
                     return mb_fail(err, MSGBUS_ENOMEM, &frame, "out of memory");
                 mb_store_ptr(mb_slot(m, f->offset), copy);

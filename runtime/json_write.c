@@ -23,7 +23,7 @@ static int reserve(writer *w, size_t n)
             return MSGBUS_ENOMEM;
         cap *= 2;
     }
-    char *buf = realloc(w->buf, cap);
+    char *buf = msgbus_realloc(w->buf, cap);
     if (!buf)
         return MSGBUS_ENOMEM;
     w->buf = buf;
@@ -248,7 +248,7 @@ int msgbus_value_encode_err(const msgbus_type *type, const void *m, char **buf, 
     if (rc == 0 && reserve(&w, 0) < 0)
         rc = mb_fail(err, MSGBUS_ENOMEM, NULL, "out of memory");
     if (rc < 0) {
-        free(w.buf);
+        msgbus_free(w.buf);
         *buf = NULL;
         if (len)
             *len = 0;

@@ -66,7 +66,7 @@ int mb_base64_decode(const char *text, size_t n, msgbus_bytes *out)
         return 0;
     size_t pad = text[n - 1] == '=' ? (text[n - 2] == '=' ? 2 : 1) : 0;
     size_t len = n / 4 * 3 - pad;
-    uint8_t *data = malloc(len);
+    uint8_t *data = msgbus_malloc(len);
     if (!data)
         return MSGBUS_ENOMEM;
     size_t o = 0;
@@ -91,7 +91,7 @@ int mb_base64_decode(const char *text, size_t n, msgbus_bytes *out)
     out->len = len;
     return 0;
 bad:
-    free(data);
+    msgbus_free(data);
     return -1;
 }
 
@@ -413,7 +413,7 @@ int mb_parse_double(const char *text, size_t n, double *out)
     char small[128], *buf = small;
     size_t need = n * point_len + 1;
     if (need > sizeof small) {
-        buf = malloc(need);
+        buf = msgbus_malloc(need);
         if (!buf)
             return MSGBUS_ENOMEM;
     }
@@ -431,7 +431,7 @@ int mb_parse_double(const char *text, size_t n, double *out)
     double d = strtod(buf, NULL);
     int rc = errno == ERANGE && isinf(d) ? -1 : 0;
     if (buf != small)
-        free(buf);
+        msgbus_free(buf);
     *out = d;
     return rc;
 }

@@ -79,7 +79,7 @@ char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source)
         return NULL;
     if (!source)
         source = "msgbus";
-    char *buf = malloc(nats_cloudevent_size(row, source));
+    char *buf = msgbus_malloc(nats_cloudevent_size(row, source));
     if (buf)
         nats_cloudevent_write(row, source, buf);
     return buf;
