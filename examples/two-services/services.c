@@ -13,7 +13,8 @@
  *   services report ORDERS_DB BILLING_DB    counts, and "exactly once" check
  *
  * ORDERS_DB is a SQLite file, or a PostgreSQL conninfo ("host=... dbname=...").
- * relay and billing stop after SECS seconds, or once idle for 2 s; with
+ * relay and billing stop after SECS seconds, or once idle for 2 s (billing:
+ * 2 s past its ack wait, so redeliveries come first); with
  * SECS 0 they run until SIGTERM.  NATS_URL may list a cluster's servers,
  * separated by commas.  Both live through outages: a transport failure
  * (MSGBUS_EUNAVAILABLE) costs no attempt; they wait with backoff, reconnect
@@ -474,8 +475,11 @@ static int billing(const char *spec, const char *url, int secs)
     }
     size_t handled = 0, duplicates = 0;
     bool follow = secs == 0;
+    /* A message delivered to a consumer that died comes back only after
+     * the ack wait: idle means nothing came for longer than that. */
+    int64_t idle_ms = co.ack_wait_ms + IDLE_MS;
     int64_t end = now_ms() + (int64_t)secs * 1000, idle_since = now_ms();
-    while (!stopping && (follow || (now_ms() < end && now_ms() - idle_since < IDLE_MS))) {
+    while (!stopping && (follow || (now_ms() < end && now_ms() - idle_since < idle_ms))) {
         msgbus_nats_consumer_stats st;
         memset(&st, 0, sizeof st);
         rc = msgbus_nats_connected(nc) ? msgbus_nats_consume(c, 250, &st, &err)
