@@ -48,6 +48,8 @@ typedef struct output {
     const char *api_version;
     char **targets;             /* every file written, for the depfile */
     size_t n_targets;
+    const char *out_dir;        /* NULL: the current directory */
+    const char *object;         /* --depfile-object, or NULL */
 } output;
 
 typedef int (*writer_fn)(FILE *out, const output *o);
@@ -102,8 +104,79 @@ static void put_make_word(FILE *out, const char *word)
     }
 }
 
-/* "out.h out.c: main.msg imported.msg...", then an empty rule for each
- * import (like gcc -MP), so make copes when an import is deleted. */
+/* Appends to *list (n entries) the generated headers that the header of s,
+ * at dir/ (NULL: none), includes, and theirs: each import's X.msg.h, found
+ * beside the including header as #include "X.msg.h" finds it first. */
+static void collect_import_headers(const schema *s, const char *dir, char ***list, size_t *n)
+{
+    size_t i, j, dir_len = dir ? strlen(dir) : 0;
+
+    for (i = 0; i < s->n_imports; i++) {
+        const import *imp = &s->imports[i];
+        char *path = xmalloc(dir_len + 1 + strlen(imp->path) + 3);
+        const char *slash;
+        char *sub;
+
+        sprintf(path, "%.*s%s%s.h", (int)dir_len, dir ? dir : "",
+                dir_len && dir[dir_len - 1] != '/' ? "/" : "", imp->path);
+        for (j = 0; j < *n && strcmp((*list)[j], path) != 0; j++)
+            ;
+        if (j < *n) {
+            free(path);
+            continue;
+        }
+        *list = xrealloc(*list, (*n + 1) * sizeof **list);
+        (*list)[(*n)++] = path;
+        slash = strrchr(path, '/');
+        sub = slash ? xmalloc((size_t)(slash - path) + 1) : NULL;
+        if (sub)
+            sprintf(sub, "%.*s", (int)(slash - path), path);
+        if (imp->resolved)
+            collect_import_headers(imp->resolved, sub, list, n);
+        free(sub);
+    }
+}
+
+/* With --depfile-object: "main.msg.o: out/main.msg.h out/imported.msg.h...",
+ * what the object compiled from the generated .c includes, so that plain
+ * make rebuilds it when an import changes (orders.msg.o needs
+ * common.msg.h), then an empty rule for each of those headers.  Not in the
+ * depfile by default: Ninja rejects a depfile that names a file other
+ * than the outputs of its rule. */
+static void write_object_rule(FILE *out, const output *o)
+{
+    char **headers = NULL;
+    size_t i, n = 0;
+
+    collect_import_headers(o->s, o->out_dir, &headers, &n);
+    fputc('\n', out);
+    put_make_word(out, o->object);
+    fputc(':', out);
+    for (i = 0; i < o->n_targets; i++) {
+        size_t len = strlen(o->targets[i]);
+        if (len > 2 && strcmp(o->targets[i] + len - 2, ".h") == 0) {    /* the header */
+            fputc(' ', out);
+            put_make_word(out, o->targets[i]);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        fputs(" \\\n ", out);
+        put_make_word(out, headers[i]);
+    }
+    fputc('\n', out);
+    for (i = 0; i < n; i++) {
+        fputc('\n', out);
+        put_make_word(out, headers[i]);
+        fputs(":\n", out);
+        free(headers[i]);
+    }
+    free(headers);
+}
+
+/* "out.h out.c: main.msg imported.msg..." (the header first: Ninja checks
+ * that a depfile names the first output of its rule first), then an empty
+ * rule for each import (like gcc -MP), so make copes when an import is
+ * deleted; with --depfile-object, the object's rule. */
 static int write_depfile(FILE *out, const output *o)
 {
     size_t i;
@@ -124,6 +197,8 @@ static int write_depfile(FILE *out, const output *o)
         put_make_word(out, o->prog->files[i].path);
         fputs(":\n", out);
     }
+    if (o->object)
+        write_object_rule(out, o);
     return ferror(out) ? -1 : 0;
 }
 
@@ -189,6 +264,8 @@ static int generate(const char *input, const msgbusgen_options *opt, const progr
     o.s = prog->schemas[0];
     o.header_name = header_name;
     o.api_version = opt->api_version;
+    o.out_dir = opt->out_dir;
+    o.object = opt->depfile_object;
     o.targets = xcalloc(sizeof output_files / sizeof output_files[0], sizeof *o.targets);
 
     for (k = 0; k < sizeof output_files / sizeof output_files[0] && rc == 0; k++) {

@@ -58,6 +58,9 @@ static const char usage_text[] =
     "                    one derived from its package; a missing trailing '_'\n"
     "                    is added (shop -> shop_), \"\" means no prefix\n"
     "  --depfile FILE    also write make dependencies of the outputs to FILE\n"
+    "  --depfile-object OBJ  with --depfile, also record that OBJ, compiled\n"
+    "                    from the output .c, needs the generated headers of\n"
+    "                    the schema and of its imports (for plain make)\n"
     "  --check           only report diagnostics; write nothing\n"
     "  --compat          check that NEW.msg can replace OLD.msg: each breaking\n"
     "                    change is an error (exit status 1)\n"
@@ -144,7 +147,8 @@ static int parse_emit(const char *list, unsigned *bits)
 static int parse_args(int argc, char **argv, options *o)
 {
     static const char *const valued[] = { "-o", "-I", "--prefix", "--depfile", "--emit",
-                                            "--api-version", "--compat-mode" };
+                                            "--api-version", "--depfile-object",
+                                            "--compat-mode" };
     bool only_files = false;
     int i;
 
@@ -225,6 +229,9 @@ static int parse_args(int argc, char **argv, options *o)
                 return usage_error("%s", "--api-version cannot be empty");
             o->lib.api_version = value;
             break;
+        case 6:
+            o->lib.depfile_object = value;
+            break;
         default:
             if (strcmp(value, "backward") == 0)
                 o->lib.compat_mode = MSGBUSGEN_COMPAT_BACKWARD;
@@ -243,6 +250,8 @@ static int parse_args(int argc, char **argv, options *o)
         return usage_error("%s", "--compat-mode without --compat");
     if (!o->input)
         return usage_error("%s", "no input file");
+    if (o->lib.depfile_object && !o->lib.depfile)
+        return usage_error("%s", "--depfile-object needs --depfile");
     return -1;
 }
 

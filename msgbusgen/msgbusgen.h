@@ -42,6 +42,7 @@ typedef struct msgbusgen_options {
     size_t n_include_dirs;
     const char *prefix;                 /* --prefix, or NULL */
     const char *depfile;                /* --depfile, or NULL */
+    const char *depfile_object;         /* --depfile-object (needs depfile), or NULL */
     unsigned emit;                      /* MSGBUSGEN_EMIT_* bits; 0: C */
     const char *api_version;            /* --api-version; NULL: "1.0.0" */
     bool check_only;                    /* --check: write nothing */

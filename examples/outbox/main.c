@@ -84,8 +84,10 @@ static int place_order(sqlite3 *db, msgbus_outbox_repo *repo, int64_t id, const 
     json_decref(meta);
     if (rc < 0 || crash_before_commit) {
         exec(db, "ROLLBACK");
-        printf("  order %lld for %s: rolled back, neither order nor message stored\n",
-               (long long)id, customer);
+        printf("  order %lld for %s: %s: neither order nor message stored\n",
+               (long long)id, customer,
+               rc < 0 ? "failed, rolled back"
+                      : "fails on purpose before the commit, to show the rollback");
         return rc;
     }
     printf("  order %lld for %s, %zu item(s): order row and outbox row committed together\n",
