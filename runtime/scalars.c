@@ -332,50 +332,6 @@ size_t mb_utf8_put(uint32_t cp, char *out)
 
 /* --------------------------------------------------------------- numbers */
 
-/* printf writes the locale's decimal point; JSON needs '.'. */
-static void fix_decimal_point(char *s)
-{
-    for (; *s; s++)
-        if (!(*s >= '0' && *s <= '9') && *s != '-' && *s != '+' && *s != 'e' && *s != '.')
-            *s = '.';
-}
-
-/* Any decimal of at most DBL_DIG (FLT_DIG) digits survives a trip through a
- * normal double (float), so when "%.15g" reads back exactly it is already
- * the shortest text: trailing zeros are dropped by %g.  Subnormals have
- * fewer bits and may need fewer digits: search from 1. */
-int mb_format_double(double d, char out[MB_NUMBER_TEXT])
-{
-    if (!isfinite(d))
-        return -1;
-    int n = 0;
-    int start = d != 0 && fabs(d) < DBL_MIN ? 1 : DBL_DIG;
-    for (int precision = start; precision <= 17; precision++) {
-        n = snprintf(out, MB_NUMBER_TEXT, "%.*g", precision, d);
-        fix_decimal_point(out);
-        double back;
-        if (mb_parse_double(out, (size_t)n, &back) == 0 && back == d)
-            break;
-    }
-    return n;
-}
-
-int mb_format_float(float f, char out[MB_NUMBER_TEXT])
-{
-    if (!isfinite(f))
-        return -1;
-    int n = 0;
-    int start = f != 0 && fabsf(f) < FLT_MIN ? 1 : FLT_DIG;
-    for (int precision = start; precision <= 9; precision++) {
-        n = snprintf(out, MB_NUMBER_TEXT, "%.*g", precision, (double)f);
-        fix_decimal_point(out);
-        double back;
-        if (mb_parse_double(out, (size_t)n, &back) == 0 && (float)back == f)
-            break;
-    }
-    return n;
-}
-
 /* Writes the digits of v and a NUL; returns the number of digits. */
 static int put_digits(uint64_t v, char *out)
 {
@@ -405,8 +361,64 @@ int mb_format_int(int64_t v, char out[MB_NUMBER_TEXT])
     return 1 + put_digits((uint64_t)(-(v + 1)) + 1, out + 1);
 }
 
+/* Clinger's fast path: a decimal of at most 15 significant digits times a
+ * power of ten up to 10^22 is one correctly rounded IEEE operation on two
+ * exact doubles.  Returns false when the text is outside that case. */
+static bool parse_double_fast(const char *text, size_t n, double *out)
+{
+#if FLT_EVAL_METHOD == 0
+    static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                    1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+                                    1e20, 1e21, 1e22 };
+    size_t i = 0;
+    bool negative = n > 0 && text[0] == '-';
+    uint64_t mantissa = 0;
+    int digits = 0, exponent = 0;
+    i += negative;
+    for (; i < n && text[i] >= '0' && text[i] <= '9'; i++) {
+        if (mantissa == 0 && text[i] == '0')
+            continue;               /* leading zeros are not significant */
+        if (++digits > 15)
+            return false;
+        mantissa = mantissa * 10 + (uint64_t)(text[i] - '0');
+    }
+    if (i < n && text[i] == '.') {
+        for (i++; i < n && text[i] >= '0' && text[i] <= '9'; i++) {
+            if (mantissa != 0 || text[i] != '0')
+                if (++digits > 15)
+                    return false;
+            mantissa = mantissa * 10 + (uint64_t)(text[i] - '0');
+            exponent--;
+        }
+    }
+    if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+        bool eneg = false;
+        int e = 0;
+        if (++i < n && (text[i] == '+' || text[i] == '-'))
+            eneg = text[i++] == '-';
+        for (; i < n && text[i] >= '0' && text[i] <= '9'; i++) {
+            if (e > 1000)
+                return false;
+            e = e * 10 + (text[i] - '0');
+        }
+        exponent += eneg ? -e : e;
+    }
+    if (i != n || exponent < -22 || exponent > 22)
+        return false;
+    double d = (double)mantissa;
+    d = exponent < 0 ? d / pow10[-exponent] : d * pow10[exponent];
+    *out = negative ? -d : d;
+    return true;
+#else
+    (void)text; (void)n; (void)out;
+    return false;
+#endif
+}
+
 int mb_parse_double(const char *text, size_t n, double *out)
 {
+    if (parse_double_fast(text, n, out))
+        return 0;
     /* strtod needs a NUL and honours the locale's decimal point. */
     const char *point = localeconv()->decimal_point;
     size_t point_len = point && *point ? strlen(point) : 1;

@@ -58,8 +58,10 @@ size_t mb_utf8_put(uint32_t cp, char *out);
 /* --- numbers --- */
 
 #define MB_NUMBER_TEXT 32
-/* Shortest text that reads back as the same value ("%.17g" at most).
- * Return the length, or -1 for NaN and infinities (not JSON). */
+/* Shortest text that reads back as the same value, closest to it among
+ * the shortest, in the layout of "%.Pg" with P = max(digits, 15) (6 for
+ * floats), without the locale (shortest.c).  Write a NUL; return the
+ * length, or -1 for NaN and infinities (not JSON). */
 int mb_format_double(double d, char out[MB_NUMBER_TEXT]);
 int mb_format_float(float f, char out[MB_NUMBER_TEXT]);
 /* Decimal text of an integer; return the length. */
