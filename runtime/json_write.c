@@ -7,68 +7,77 @@
 #include "scalars.h"
 
 typedef struct writer {
-    char *buf;
-    size_t len, cap;
+    msgbus_buf *b;
     msgbus_error *err;
 } writer;
 
 /* Makes room for n more bytes plus the final NUL. */
-static int reserve(writer *w, size_t n)
+static inline int reserve(writer *w, size_t n)
 {
-    if (w->cap - w->len > n)
+    msgbus_buf *b = w->b;
+    if (b->cap - b->len > n)
         return 0;
-    size_t cap = w->cap ? w->cap : 256;
-    while (cap - w->len <= n) {
-        if (cap > SIZE_MAX / 2)
-            return MSGBUS_ENOMEM;
-        cap *= 2;
-    }
-    char *buf = realloc(w->buf, cap);
-    if (!buf)
-        return MSGBUS_ENOMEM;
-    w->buf = buf;
-    w->cap = cap;
-    return 0;
+    return msgbus_buf_reserve(b, n);
 }
 
-static int put(writer *w, const char *s, size_t n)
+static inline int put(writer *w, const char *s, size_t n)
 {
     if (reserve(w, n) < 0)
         return mb_fail(w->err, MSGBUS_ENOMEM, NULL, "out of memory");
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
+    memcpy(w->b->data + w->b->len, s, n);
+    w->b->len += n;
     return 0;
 }
 
-static int put_char(writer *w, char c)
+static inline int put_char(writer *w, char c)
 {
-    return put(w, &c, 1);
+    if (reserve(w, 1) < 0)
+        return mb_fail(w->err, MSGBUS_ENOMEM, NULL, "out of memory");
+    w->b->data[w->b->len++] = c;
+    return 0;
 }
 
+/* Bytes a JSON string cannot hold as they are: '"', '\\', controls (1),
+ * and the lead bytes of multi-byte UTF-8, which are checked (2). */
+static const unsigned char string_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
 /* A JSON string: escapes '"', '\\' and control characters; other UTF-8 is
- * copied as is after checking that it is well-formed. */
-static int put_string(writer *w, const char *s, const mb_frame *at)
+ * copied as is after checking that it is well-formed.  Returns 0,
+ * MSGBUS_ENOMEM, or MSGBUS_EINVAL with *bad at the offending byte. */
+static int write_string(msgbus_buf *b, const char *s, size_t *bad)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
     size_t n = strlen(s), start = 0, i = 0;
-    if (put_char(w, '"') < 0)
+    /* Room for the common case: no escapes. */
+    if (b->cap - b->len <= n + 2 && msgbus_buf_reserve(b, n + 2) < 0)
         return MSGBUS_ENOMEM;
+    b->data[b->len++] = '"';
     while (i < n) {
         unsigned char c = u[i];
-        if (c >= 0x80) {
-            size_t len = mb_utf8_sequence(u + i, n - i);
-            if (len == 0)
-                return mb_fail(w->err, MSGBUS_EINVAL, at, "invalid UTF-8 at byte %zu", i);
-            i += len;
-            continue;
-        }
-        if (c >= 0x20 && c != '"' && c != '\\') {
+        unsigned char cls = string_class[c];
+        if (cls == 0) {
             i++;
             continue;
         }
-        if (put(w, s + start, i - start) < 0)
-            return MSGBUS_ENOMEM;
+        if (cls == 2) {
+            size_t len = mb_utf8_sequence(u + i, n - i);
+            if (len == 0) {
+                *bad = i;
+                return MSGBUS_EINVAL;
+            }
+            i += len;
+            continue;
+        }
         char esc[6] = { '\\', 0, '0', '0', hex[c >> 4], hex[c & 15] };
         size_t esc_len = 2;
         switch (c) {
@@ -81,12 +90,32 @@ static int put_string(writer *w, const char *s, const mb_frame *at)
         case '\t': esc[1] = 't'; break;
         default: esc[1] = 'u'; esc_len = 6; break;
         }
-        if (put(w, esc, esc_len) < 0)
+        /* the run before the escape, the escape, and the rest unescaped */
+        size_t run = i - start;
+        if (b->cap - b->len <= run + esc_len + (n - i) + 1 &&
+            msgbus_buf_reserve(b, run + esc_len + (n - i) + 1) < 0)
             return MSGBUS_ENOMEM;
+        memcpy(b->data + b->len, s + start, run);
+        memcpy(b->data + b->len + run, esc, esc_len);
+        b->len += run + esc_len;
         start = ++i;
     }
-    if (put(w, s + start, n - start) < 0 || put_char(w, '"') < 0)
+    if (b->cap - b->len <= n - start + 1 && msgbus_buf_reserve(b, n - start + 1) < 0)
         return MSGBUS_ENOMEM;
+    memcpy(b->data + b->len, s + start, n - start);
+    b->len += n - start;
+    b->data[b->len++] = '"';
+    return 0;
+}
+
+static int put_string(writer *w, const char *s, const mb_frame *at)
+{
+    size_t bad = 0;
+    int rc = write_string(w->b, s, &bad);
+    if (rc == MSGBUS_ENOMEM)
+        return mb_fail(w->err, rc, NULL, "out of memory");
+    if (rc < 0)
+        return mb_fail(w->err, rc, at, "invalid UTF-8 at byte %zu", bad);
     return 0;
 }
 
@@ -123,11 +152,12 @@ static int put_value(writer *w, const msgbus_field *f, const void *p, const char
         size_t len = mb_base64_length(b->len);
         if (reserve(w, len + 2) < 0)
             return mb_fail(w->err, MSGBUS_ENOMEM, NULL, "out of memory");
-        w->buf[w->len++] = '"';
+        char *o = w->b->data + w->b->len;
+        *o++ = '"';
         if (b->len)
-            mb_base64_encode(b->data, b->len, w->buf + w->len);
-        w->len += len;
-        w->buf[w->len++] = '"';
+            mb_base64_encode(b->data, b->len, o);
+        o[len] = '"';
+        w->b->len += len + 2;
         return 0;
     }
     case MSGBUS_TIMESTAMP: {
@@ -194,13 +224,15 @@ static int put_container(writer *w, const msgbus_field *f, const void *m, const 
 static int put_field(writer *w, const msgbus_field *f, const void *m, const mb_frame *at)
 {
     const void *slot = mb_cslot(m, f->offset);
-    int rc = put_char(w, '"');
-    if (rc == 0)
-        rc = put(w, f->name, strlen(f->name));
-    if (rc == 0)
-        rc = put(w, "\":", 2);
-    if (rc < 0)
-        return rc;
+    size_t name_len = strlen(f->name);
+    if (reserve(w, name_len + 3) < 0)
+        return mb_fail(w->err, MSGBUS_ENOMEM, NULL, "out of memory");
+    char *o = w->b->data + w->b->len;
+    o[0] = '"';
+    memcpy(o + 1, f->name, name_len);
+    o[name_len + 1] = '"';
+    o[name_len + 2] = ':';
+    w->b->len += name_len + 3;
     if (f->container != MSGBUS_SINGLE)
         return put_container(w, f, m, at);
     if (mb_is_record_ptr(f))
@@ -238,30 +270,94 @@ static int put_record(writer *w, const msgbus_type *type, const void *m, const m
     return put_char(w, '}');
 }
 
+int msgbus_value_encode_buf(const msgbus_type *type, const void *m, msgbus_buf *b,
+                            msgbus_error *err)
+{
+    if (!type || !m || !b)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "NULL argument");
+    writer w = { b, err };
+    size_t start = b->len;
+    int rc = put_record(&w, type, m, NULL);
+    if (rc == 0 && reserve(&w, 0) < 0)
+        rc = mb_fail(err, MSGBUS_ENOMEM, NULL, "out of memory");
+    if (rc < 0)
+        b->len = start;
+    if (b->data)
+        b->data[b->len] = '\0';
+    return rc;
+}
+
 int msgbus_value_encode_err(const msgbus_type *type, const void *m, char **buf, size_t *len,
                             msgbus_error *err)
 {
     if (!type || !m || !buf)
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "NULL argument");
-    writer w = { NULL, 0, 0, err };
-    int rc = put_record(&w, type, m, NULL);
-    if (rc == 0 && reserve(&w, 0) < 0)
-        rc = mb_fail(err, MSGBUS_ENOMEM, NULL, "out of memory");
-    if (rc < 0) {
-        free(w.buf);
-        *buf = NULL;
-        if (len)
-            *len = 0;
-        return rc;
-    }
-    w.buf[w.len] = '\0';
-    *buf = w.buf;
-    if (len)
-        *len = w.len;
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    int rc = msgbus_value_encode_buf(type, m, &b, err);
+    if (rc < 0)
+        return msgbus_buf_take(&b, rc, buf, len);
+    if ((rc = msgbus_buf_take(&b, 0, buf, len)) < 0)
+        return mb_fail(err, rc, NULL, "out of memory");
     return 0;
 }
 
 int msgbus_value_encode(const msgbus_type *type, const void *m, char **buf, size_t *len)
 {
     return msgbus_value_encode_err(type, m, buf, len, NULL);
+}
+
+/* ------------------------------------------- steps for generated encoders */
+
+int msgbus_json_put_string(msgbus_buf *b, const char *s)
+{
+    size_t bad;
+    return write_string(b, s ? s : "", &bad);
+}
+
+int msgbus_json_put_int(msgbus_buf *b, int64_t v)
+{
+    if (b->cap - b->len <= MB_NUMBER_TEXT && msgbus_buf_reserve(b, MB_NUMBER_TEXT) < 0)
+        return MSGBUS_ENOMEM;
+    b->len += (size_t)mb_format_int(v, b->data + b->len);
+    return 0;
+}
+
+int msgbus_json_put_uint(msgbus_buf *b, uint64_t v)
+{
+    if (b->cap - b->len <= MB_NUMBER_TEXT && msgbus_buf_reserve(b, MB_NUMBER_TEXT) < 0)
+        return MSGBUS_ENOMEM;
+    b->len += (size_t)mb_format_uint(v, b->data + b->len);
+    return 0;
+}
+
+int msgbus_json_put_double(msgbus_buf *b, double v)
+{
+    if (b->cap - b->len <= MB_NUMBER_TEXT && msgbus_buf_reserve(b, MB_NUMBER_TEXT) < 0)
+        return MSGBUS_ENOMEM;
+    int n = mb_format_double(v, b->data + b->len);
+    if (n < 0)
+        return MSGBUS_EINVAL;
+    b->len += (size_t)n;
+    return 0;
+}
+
+int msgbus_json_put_float(msgbus_buf *b, float v)
+{
+    if (b->cap - b->len <= MB_NUMBER_TEXT && msgbus_buf_reserve(b, MB_NUMBER_TEXT) < 0)
+        return MSGBUS_ENOMEM;
+    int n = mb_format_float(v, b->data + b->len);
+    if (n < 0)
+        return MSGBUS_EINVAL;
+    b->len += (size_t)n;
+    return 0;
+}
+
+int msgbus_json_put_value(msgbus_buf *b, const msgbus_field *f, const void *p)
+{
+    if (!b || !f || !p)
+        return MSGBUS_EINVAL;
+    writer w = { b, NULL };
+    return put_value(&w, f, p, "", NULL);
 }

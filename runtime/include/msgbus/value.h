@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <jansson.h>
 #include <msgbus/types.h>
+#include <msgbus/buf.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,6 +58,13 @@ int msgbus_value_encode(const msgbus_type *type, const void *m, char **buf, size
  * ".fffffffff" only when nanos != 0 (years 0001..9999); an int that is not a
  * member of its enum, NaN, infinities and invalid UTF-8 give MSGBUS_EINVAL. */
 int msgbus_value_encode_err(const msgbus_type *type, const void *m, char **buf, size_t *len,
+                            msgbus_error *err);
+
+/* Appends the JSON text of *m to b (see msgbus_value_encode_err): with a
+ * buffer that is reused, encoding allocates nothing once the buffer is
+ * large enough.  On failure b->len is back where it was.  Returns 0,
+ * MSGBUS_ENOMEM or MSGBUS_EINVAL. */
+int msgbus_value_encode_buf(const msgbus_type *type, const void *m, msgbus_buf *b,
                             msgbus_error *err);
 
 /* Parses JSON text (need not be NUL-terminated) strictly into *m
