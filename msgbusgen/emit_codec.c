@@ -170,6 +170,8 @@ void emit_codec_encoders(emitter *e, const decl *d)
     em_printf(e, "    size_t start = b->len;\n    int rc;\n");
     if (any_optional)
         em_printf(e, "    int written = 0;\n");
+    if (d->n_fields == 0)
+        em_printf(e, "    (void)m;\n");
     lit_add(&p, "{", "{");
     for (i = 0; i < d->n_fields; i++) {
         int optional = present_condition(e, &d->fields[i]) != NULL;

@@ -321,9 +321,12 @@ static int decode_field(mb_reader *r, const msgbus_field *f, void *m, const mb_f
 static size_t find_field(const msgbus_type *type, const char *key, size_t n, size_t hint)
 {
     for (size_t k = 0; k < type->n_fields; k++) {
-        size_t i = (hint + k) % type->n_fields;
+        size_t i = hint + k < type->n_fields ? hint + k : hint + k - type->n_fields;
         const char *name = type->fields[i].name;
-        if (strncmp(name, key, n) == 0 && name[n] == '\0')
+        size_t j = 0;
+        while (j < n && name[j] == key[j])
+            j++;
+        if (j == n && name[n] == '\0')
             return i;
     }
     return type->n_fields;

@@ -53,39 +53,10 @@ int mb_reader_fail(mb_reader *r, int code, size_t pos, const mb_frame *at, const
     return code;
 }
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void skip_space(mb_reader *r)
-{
-    while (r->pos < r->len && is_space(r->text[r->pos]))
-        r->pos++;
-}
-
 bool mb_at_end(mb_reader *r)
 {
-    skip_space(r);
+    mb_skip_space(r);
     return r->pos == r->len;
-}
-
-mb_kind mb_next_kind(mb_reader *r)
-{
-    skip_space(r);
-    if (r->pos == r->len)
-        return MB_KIND_INVALID;
-    char c = r->text[r->pos];
-    switch (c) {
-    case '{': return MB_KIND_OBJECT;
-    case '[': return MB_KIND_ARRAY;
-    case '"': return MB_KIND_STRING;
-    case 't': return MB_KIND_TRUE;
-    case 'f': return MB_KIND_FALSE;
-    case 'n': return MB_KIND_NULL;
-    default:
-        return c == '-' || (c >= '0' && c <= '9') ? MB_KIND_NUMBER : MB_KIND_INVALID;
-    }
 }
 
 /* Error for a byte that cannot start a value. */
@@ -221,6 +192,8 @@ int mb_read_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, boo
     bool escapes = false;
     *has_nul = false;
     for (;;) {
+        while (r->len - r->pos >= 8 && mb_json_plain8(u + r->pos))
+            r->pos += 8;
         if (r->pos >= r->len)
             return mb_reader_fail(r, MSGBUS_ESYNTAX, r->pos, at, "unterminated string");
         unsigned char c = u[r->pos];
@@ -263,6 +236,11 @@ int mb_read_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, boo
     r->pos++;                         /* the closing quote */
     if (mode == MB_STRING_SKIP)
         return 0;
+    if (mode == MB_STRING_VIEW && !escapes) {
+        *out = (char *)r->text + start;
+        *n = raw;
+        return 0;
+    }
     char *buf;
     if (mode == MB_STRING_OWN) {
         buf = malloc(raw + 1);
@@ -355,7 +333,7 @@ int mb_open(mb_reader *r, const mb_frame *at)
 int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool *key_has_nul,
                    const mb_frame *at)
 {
-    skip_space(r);
+    mb_skip_space(r);
     if (r->pos < r->len && r->text[r->pos] == '}' && *first) {
         r->pos++;
         r->depth--;
@@ -370,16 +348,16 @@ int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool 
         if (r->pos >= r->len || r->text[r->pos] != ',')
             return unexpected(r, at, "',' or '}'");
         r->pos++;
-        skip_space(r);
+        mb_skip_space(r);
     }
     *first = false;
     if (r->pos >= r->len || r->text[r->pos] != '"')
         return unexpected(r, at, "a string key");
-    int rc = mb_read_string(r, key ? MB_STRING_SCRATCH : MB_STRING_SKIP, key, key_len,
+    int rc = mb_read_string(r, key ? MB_STRING_VIEW : MB_STRING_SKIP, key, key_len,
                             key_has_nul, at);
     if (rc < 0)
         return rc;
-    skip_space(r);
+    mb_skip_space(r);
     if (r->pos >= r->len || r->text[r->pos] != ':')
         return unexpected(r, at, "':'");
     r->pos++;
@@ -388,7 +366,7 @@ int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool 
 
 int mb_array_next(mb_reader *r, bool *first, const mb_frame *at)
 {
-    skip_space(r);
+    mb_skip_space(r);
     if (r->pos < r->len && r->text[r->pos] == ']') {
         /* "[1,]" never gets here: after a ',' an element is required. */
         r->pos++;
@@ -399,7 +377,7 @@ int mb_array_next(mb_reader *r, bool *first, const mb_frame *at)
         if (r->pos >= r->len || r->text[r->pos] != ',')
             return unexpected(r, at, "',' or ']'");
         r->pos++;
-        skip_space(r);
+        mb_skip_space(r);
         if (r->pos < r->len && r->text[r->pos] == ']')
             return unexpected(r, at, "a JSON value");
     }

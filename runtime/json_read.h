@@ -41,14 +41,45 @@ typedef struct mb_number {
 typedef enum mb_string_mode {
     MB_STRING_SKIP,         /* validate only */
     MB_STRING_SCRATCH,      /* into r->scratch, valid until the next read */
-    MB_STRING_OWN           /* into a new malloc'd buffer */
+    MB_STRING_OWN,          /* into a new malloc'd buffer */
+    MB_STRING_VIEW          /* into the text itself when it has no escapes (not
+                               NUL-terminated: use *n), else like SCRATCH */
 } mb_string_mode;
 
 void mb_reader_init(mb_reader *r, const char *text, size_t len, msgbus_error *err);
 void mb_reader_free(mb_reader *r);
 
+/* Skips whitespace (inline: called before every token). */
+static inline void mb_skip_space(mb_reader *r)
+{
+    while (r->pos < r->len) {
+        char c = r->text[r->pos];
+        if (c != ' ' && c != '\n' && c != '\t' && c != '\r')
+            return;
+        r->pos++;
+    }
+}
+
 /* Skips whitespace; returns the kind of the value that follows. */
-mb_kind mb_next_kind(mb_reader *r);
+static inline mb_kind mb_next_kind(mb_reader *r)
+{
+    mb_skip_space(r);
+    if (r->pos == r->len)
+        return MB_KIND_INVALID;
+    switch (r->text[r->pos]) {
+    case '{': return MB_KIND_OBJECT;
+    case '[': return MB_KIND_ARRAY;
+    case '"': return MB_KIND_STRING;
+    case 't': return MB_KIND_TRUE;
+    case 'f': return MB_KIND_FALSE;
+    case 'n': return MB_KIND_NULL;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return MB_KIND_NUMBER;
+    default:
+        return MB_KIND_INVALID;
+    }
+}
 /* Skips whitespace; true if only whitespace is left. */
 bool mb_at_end(mb_reader *r);
 
@@ -74,7 +105,7 @@ int mb_read_literal(mb_reader *r, mb_kind kind, const mb_frame *at);
  * MSGBUS_MAX_DEPTH). */
 int mb_open(mb_reader *r, const mb_frame *at);
 /* Moves to the next member of the open object: returns 1 with the key in
- * *key (scratch) and the reader at its value, 0 after the closing '}', or an
+ * *key (MB_STRING_VIEW: *key_len bytes, maybe not NUL-terminated) and the reader at its value, 0 after the closing '}', or an
  * error.  *first must start true.  With key NULL the key is only validated. */
 int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool *key_has_nul,
                    const mb_frame *at);

@@ -63,6 +63,10 @@ static int write_string(msgbus_buf *b, const char *s, size_t *bad)
         return MSGBUS_ENOMEM;
     b->data[b->len++] = '"';
     while (i < n) {
+        while (n - i >= 8 && mb_json_plain8(u + i))
+            i += 8;
+        if (i >= n)
+            break;
         unsigned char c = u[i];
         unsigned char cls = string_class[c];
         if (cls == 0) {

@@ -265,30 +265,6 @@ int mb_uuid_parse(const char *s, size_t n, msgbus_uuid *u)
 
 /* ----------------------------------------------------------------- UTF-8 */
 
-size_t mb_utf8_sequence(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    /* Second-byte bounds per lead byte (Unicode table 3-7). */
-    unsigned char lo = 0x80, hi = 0xbf;
-    size_t len;
-    if (c >= 0xc2 && c <= 0xdf) len = 2;
-    else if (c == 0xe0) { len = 3; lo = 0xa0; }
-    else if (c == 0xed) { len = 3; hi = 0x9f; }
-    else if (c >= 0xe1 && c <= 0xef) len = 3;
-    else if (c == 0xf0) { len = 4; lo = 0x90; }
-    else if (c == 0xf4) { len = 4; hi = 0x8f; }
-    else if (c >= 0xf1 && c <= 0xf3) len = 4;
-    else return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
-
 bool mb_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
