@@ -1,5 +1,7 @@
-/* json_decode.c - msgbus_value_decode: JSON text straight into the struct,
- * driven by the descriptors, with no intermediate tree.
+/* json_decode.c - msgbus_value_decode and msgbus_value_from_json: JSON
+ * text, or a Jansson tree, straight into the struct, driven by the
+ * descriptors.  One set of rules for both forms: the reader (json_read.h)
+ * hides which one it walks.
  *
  * Rules (see also value.h):
  *  - integer fields take JSON integers only: "1.0" or "1e3" is a type error,
@@ -137,6 +139,32 @@ static int decode_text(mb_reader *r, const msgbus_field *f, void *p, const mb_fr
     }
 }
 
+/* Trees only: a uint64 above INT64_MAX, which json_int_t cannot hold, as
+ * a string of decimal digits (how msgbus_value_to_json writes it). */
+static int decode_uint64_digits(mb_reader *r, void *p, const mb_frame *at)
+{
+    char *s;
+    size_t n;
+    bool nul;
+    int rc = mb_read_string(r, MB_STRING_VIEW, &s, &n, &nul, at);
+    if (rc < 0)
+        return rc;
+    if (n == 0 || n > 20 || (s[0] == '0' && n > 1) || nul)
+        return mb_reader_fail(r, MSGBUS_ETYPE, 0, at, "expected integer, got string");
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return mb_reader_fail(r, MSGBUS_ETYPE, 0, at, "expected integer, got string");
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return mb_reader_fail(r, MSGBUS_ERANGE, 0, at, TOKEN_FMT " is out of range for uint64",
+                                  TOKEN_ARGS(s, n));
+        v = v * 10 + d;
+    }
+    *(uint64_t *)p = v;
+    return 0;
+}
+
 /* One value of f's scalar type into p (in its zero state). */
 static int decode_value(mb_reader *r, const msgbus_field *f, void *p, const mb_frame *at)
 {
@@ -175,6 +203,8 @@ static int decode_value(mb_reader *r, const msgbus_field *f, void *p, const mb_f
     case MSGBUS_RECORD:
         return decode_record(r, f->record, p, at);
     default:
+        if (kind == MB_KIND_STRING && f->scalar == MSGBUS_UINT64 && mb_is_tree(r))
+            return decode_uint64_digits(r, p, at);
         if (kind != MB_KIND_NUMBER)
             return type_error(r, kind, "integer", at);
         return decode_integer(r, f, p, at);
@@ -425,6 +455,33 @@ int msgbus_value_decode(const msgbus_type *type, const char *text, size_t len, v
             if (vrc < 0 && vrc != MSGBUS_ENOMEM) {
                 if (err)
                     *err = syntax;
+                rc = vrc;
+            }
+        }
+    }
+    return rc;
+}
+
+int msgbus_value_from_json(const msgbus_type *type, const json_t *json, void *m,
+                           msgbus_error *err)
+{
+    msgbus_error_clear(err);
+    if (!type || !m || !json)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "NULL argument");
+    msgbus_value_init(type, m);
+    mb_tree_frame stack[MSGBUS_MAX_DEPTH + 1];
+    mb_reader r;
+    mb_reader_init_tree(&r, json, stack, err);
+    int rc = decode_record(&r, type, m, NULL);
+    if (rc < 0) {
+        msgbus_value_clear(type, m);
+        /* As for text: nesting too deep anywhere wins over a mismatch. */
+        if (rc == MSGBUS_ETYPE || rc == MSGBUS_ERANGE) {
+            msgbus_error limit;
+            int vrc = mb_validate_tree(json, &limit);
+            if (vrc < 0) {
+                if (err)
+                    *err = limit;
                 rc = vrc;
             }
         }

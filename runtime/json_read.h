@@ -1,8 +1,9 @@
-/* json_read.h - a strict streaming reader of JSON text (internal).
+/* json_read.h - the reader json_decode.c pulls JSON values from (internal).
  *
- * Follows RFC 8259 exactly and validates UTF-8.  It does not build a tree:
- * json_decode.c pulls tokens from it and stores values straight into the
- * struct; mb_skip_value validates what nobody stores. */
+ * Two forms behind one interface, so one decoder decides types, ranges,
+ * defaults and paths for both: JSON text, read strictly (RFC 8259, UTF-8
+ * validated) without building a tree, and a Jansson tree walked in place.
+ * mb_skip_value validates what nobody stores. */
 #ifndef MSGBUS_JSON_READ_H
 #define MSGBUS_JSON_READ_H
 
@@ -12,6 +13,13 @@
 
 #include "codec.h"
 
+/* An object or array open in a tree: where its walk stands. */
+typedef struct mb_tree_frame {
+    const json_t *container;
+    void *iter;             /* objects: the next member */
+    size_t index;           /* arrays: the next element */
+} mb_tree_frame;
+
 typedef struct mb_reader {
     const char *text;
     size_t len;
@@ -20,6 +28,11 @@ typedef struct mb_reader {
     msgbus_error *err;
     char *scratch;          /* decoded keys and short-lived strings */
     size_t scratch_cap;
+    /* The tree form (text is NULL): the value at the cursor, and a stack of
+     * MSGBUS_MAX_DEPTH + 1 open containers. */
+    const json_t *cur;
+    mb_tree_frame *stack;
+    char number[32];        /* a tree number's text, for the number rules */
 } mb_reader;
 
 /* What the next value is, judged by its first byte. */
@@ -47,6 +60,18 @@ typedef enum mb_string_mode {
 } mb_string_mode;
 
 void mb_reader_init(mb_reader *r, const char *text, size_t len, msgbus_error *err);
+/* A reader of the tree json (borrowed); stack has MSGBUS_MAX_DEPTH + 1
+ * entries. */
+void mb_reader_init_tree(mb_reader *r, const json_t *json, mb_tree_frame *stack,
+                         msgbus_error *err);
+
+static inline bool mb_is_tree(const mb_reader *r)
+{
+    return r->text == NULL;
+}
+
+/* The kind of the tree value at the cursor. */
+mb_kind mb_tree_kind(const mb_reader *r);
 void mb_reader_free(mb_reader *r);
 
 /* Skips whitespace (inline: called before every token). */
@@ -63,6 +88,8 @@ static inline void mb_skip_space(mb_reader *r)
 /* Skips whitespace; returns the kind of the value that follows. */
 static inline mb_kind mb_next_kind(mb_reader *r)
 {
+    if (mb_is_tree(r))
+        return mb_tree_kind(r);
     mb_skip_space(r);
     if (r->pos == r->len)
         return MB_KIND_INVALID;
@@ -118,6 +145,8 @@ int mb_skip_value(mb_reader *r, const mb_frame *at);
 
 /* Checks that text is exactly one valid JSON value (syntax and depth only). */
 int mb_validate(const char *text, size_t len, msgbus_error *err);
+/* Checks the nesting depth of a tree, as mb_validate does for text. */
+int mb_validate_tree(const json_t *json, msgbus_error *err);
 
 /* "integer", "number", "string", "object" ... for messages. */
 const char *mb_kind_name(mb_reader *r, mb_kind kind);

@@ -13,6 +13,36 @@
 
 static const msgbus_type *const T = &test_all_Everything_type;
 
+/* Every decode in this file runs on both forms: the text, and the tree
+ * Jansson parses from it (when Jansson can: it refuses what is not JSON,
+ * duplicate keys and integers beyond int64).  They must agree on the
+ * status, the error path and the value. */
+static int decode_both(const msgbus_type *type, const char *text, size_t len, void *m,
+                       msgbus_error *err)
+{
+    int rc = msgbus_value_decode(type, text, len, m, err);
+    if (!text || strnlen(text, len) != len)
+        return rc;
+    json_error_t jerr;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (!j)
+        return rc;
+    void *other = malloc(type->size);
+    msgbus_error terr;
+    ck_assert_ptr_nonnull(other);
+    int trc = msgbus_value_from_json(type, j, other, &terr);
+    if (trc != rc || (rc < 0 && err && strcmp(terr.path, err->path) != 0))
+        ck_abort_msg("%.80s: text gives %d '%s', tree gives %d '%s' (%s)", text, rc,
+                     err ? err->path : "", trc, terr.path, terr.text);
+    if (rc == 0)
+        ck_assert(msgbus_value_equal(type, m, other));
+    msgbus_value_clear(type, other);
+    free(other);
+    json_decref(j);
+    return rc;
+}
+#define msgbus_value_decode decode_both
+
 static char *dup_text(const char *s)
 {
     char *d = malloc(strlen(s) + 1);
