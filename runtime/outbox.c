@@ -115,20 +115,26 @@ int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char
     row.kind = type->kind;
     row.type = (char *)type->name;
     row.available_at = row.created_at;
-    size_t len;
-    int rc = msgbus_value_encode(type, msg, &row.payload, &len);
-    if (rc < 0)
+    /* The payload lives only until the insert: on the stack unless large. */
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf payload;
+    msgbus_buf_init_storage(&payload, storage, sizeof storage);
+    int rc = msgbus_value_encode_buf(type, msg, &payload, NULL);
+    if (rc < 0) {
+        msgbus_buf_clear(&payload);
         return msgbus_error_set(err, rc, NULL, "outbox register: cannot encode %s: %s", type->name,
                                 msgbus_strerror(rc));
+    }
+    row.payload = payload.data;
     if (meta) {
         row.meta = json_dumps(meta, JSON_COMPACT);
         if (!row.meta) {
-            free(row.payload);
+            msgbus_buf_clear(&payload);
             return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "outbox register: cannot encode meta");
         }
     }
     rc = repo->ops->insert(repo->self, &row, err);
-    free(row.payload);
+    msgbus_buf_clear(&payload);
     free(row.meta);
     return rc;
 }

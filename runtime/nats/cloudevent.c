@@ -8,35 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Appends s as a JSON string to buf at *n (buf has room: 6 bytes per
- * input byte plus 2). */
-static void put_string(char *buf, size_t *n, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    buf[(*n)++] = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            buf[(*n)++] = '\\';
-            buf[(*n)++] = (char)*p;
-        } else if (*p < 0x20) {
-            memcpy(buf + *n, "\\u00", 4);
-            buf[*n + 4] = hex[*p >> 4];
-            buf[*n + 5] = hex[*p & 15];
-            *n += 6;
-        } else {
-            buf[(*n)++] = (char)*p;
-        }
-    }
-    buf[(*n)++] = '"';
-}
-
-static void put_raw(char *buf, size_t *n, const char *s)
-{
-    size_t len = strlen(s);
-    memcpy(buf + *n, s, len);
-    *n += len;
-}
-
 /* RFC 3339 in UTC with milliseconds. */
 static void rfc3339(int64_t ms, char out[32])
 {
@@ -47,30 +18,35 @@ static void rfc3339(int64_t ms, char out[32])
     snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 
-size_t nats_cloudevent_size(const msgbus_outbox_row *row, const char *source)
+int nats_cloudevent_put(msgbus_buf *b, const msgbus_outbox_row *row, const char *source)
 {
-    return 200 + 6 * (strlen(row->id) + strlen(source) + strlen(row->type)) +
-           strlen(row->payload);
-}
-
-size_t nats_cloudevent_write(const msgbus_outbox_row *row, const char *source, char *buf)
-{
+    static const char head[] = "{\"specversion\":\"1.0\",\"id\":";
+    static const char tail[] = "\",\"datacontenttype\":\"application/json\",\"data\":";
     char when[32];
     rfc3339(row->created_at, when);
-    size_t n = 0;
-    put_raw(buf, &n, "{\"specversion\":\"1.0\",\"id\":");
-    put_string(buf, &n, row->id);
-    put_raw(buf, &n, ",\"source\":");
-    put_string(buf, &n, source);
-    put_raw(buf, &n, ",\"type\":");
-    put_string(buf, &n, row->type);
-    put_raw(buf, &n, ",\"time\":\"");
-    put_raw(buf, &n, when);
-    put_raw(buf, &n, "\",\"datacontenttype\":\"application/json\",\"data\":");
-    put_raw(buf, &n, row->payload);
-    put_raw(buf, &n, "}");
-    buf[n] = '\0';
-    return n;
+    int rc = msgbus_buf_append(b, head, sizeof head - 1);
+    if (rc == 0)
+        rc = msgbus_json_put_string(b, row->id);
+    if (rc == 0)
+        rc = msgbus_buf_append(b, ",\"source\":", 10);
+    if (rc == 0)
+        rc = msgbus_json_put_string(b, source);
+    if (rc == 0)
+        rc = msgbus_buf_append(b, ",\"type\":", 8);
+    if (rc == 0)
+        rc = msgbus_json_put_string(b, row->type);
+    if (rc == 0)
+        rc = msgbus_buf_append(b, ",\"time\":\"", 9);
+    if (rc == 0)
+        rc = msgbus_buf_append(b, when, strlen(when));
+    if (rc == 0)
+        rc = msgbus_buf_append(b, tail, sizeof tail - 1);
+    /* the payload is JSON written by the library's encoder: embedded as is */
+    if (rc == 0)
+        rc = msgbus_buf_append(b, row->payload, strlen(row->payload));
+    if (rc == 0)
+        rc = msgbus_buf_append(b, "}", 1);
+    return rc;
 }
 
 char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source)
@@ -79,10 +55,10 @@ char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source)
         return NULL;
     if (!source)
         source = "msgbus";
-    char *buf = malloc(nats_cloudevent_size(row, source));
-    if (buf)
-        nats_cloudevent_write(row, source, buf);
-    return buf;
+    msgbus_buf b;
+    msgbus_buf_init(&b);
+    char *text;
+    return msgbus_buf_take(&b, nats_cloudevent_put(&b, row, source), &text, NULL) < 0 ? NULL : text;
 }
 
 /* The route of type_name in module or the modules it imports (bounded
