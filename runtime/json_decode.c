@@ -139,8 +139,9 @@ static int decode_text(mb_reader *r, const msgbus_field *f, void *p, const mb_fr
     }
 }
 
-/* Trees only: a uint64 above INT64_MAX, which json_int_t cannot hold, as
- * a string of decimal digits (how msgbus_value_to_json writes it). */
+/* A uint64 as a string of decimal digits: how msgbus_value_to_json writes
+ * one above INT64_MAX, which json_int_t cannot hold.  Both forms take it,
+ * so that they agree. */
 static int decode_uint64_digits(mb_reader *r, void *p, const mb_frame *at)
 {
     char *s;
@@ -203,7 +204,7 @@ static int decode_value(mb_reader *r, const msgbus_field *f, void *p, const mb_f
     case MSGBUS_RECORD:
         return decode_record(r, f->record, p, at);
     default:
-        if (kind == MB_KIND_STRING && f->scalar == MSGBUS_UINT64 && mb_is_tree(r))
+        if (kind == MB_KIND_STRING && f->scalar == MSGBUS_UINT64)
             return decode_uint64_digits(r, p, at);
         if (kind != MB_KIND_NUMBER)
             return type_error(r, kind, "integer", at);

@@ -500,6 +500,18 @@ START_TEST(decode_integer_ranges)
     msgbus_error err = expect_decode(doc_with("u8", "300"), MSGBUS_ERANGE, "$.u8");
     ck_assert_str_eq(err.text, "$.u8: 300 is out of range for uint8");
     expect_decode(doc_with("u64", "123456789012345678901234567890"), MSGBUS_ERANGE, "$.u64");
+    /* a uint64 as its decimal digits, in text as in trees */
+    expect_decode(doc_with("u64", "\"012\""), MSGBUS_ETYPE, "$.u64");
+    expect_decode(doc_with("u64", "\"18446744073709551616\""), MSGBUS_ERANGE, "$.u64");
+    expect_decode(doc_with("i64", "\"1\""), MSGBUS_ETYPE, "$.i64");
+    {
+        const char *text = doc_with("u64", "\"18446744073709551615\"");
+        test_all_Everything m;
+        msgbus_error err;
+        ck_assert_int_eq(msgbus_value_decode(T, text, strlen(text), &m, &err), 0);
+        ck_assert(m.u64 == UINT64_MAX);
+        msgbus_value_clear(T, &m);
+    }
     expect_decode(doc_with("f32", "1e39"), MSGBUS_ERANGE, "$.f32");
     expect_decode(doc_with("f64", "-1e309"), MSGBUS_ERANGE, "$.f64");
     expect_decode(doc_with("maybe_i32", "2147483648"), MSGBUS_ERANGE, "$.maybe_i32");

@@ -40,8 +40,10 @@ bool msgbus_value_equal(const msgbus_type *type, const void *a, const void *b);
 json_t *msgbus_value_to_json(const msgbus_type *type, const void *m);
 
 /* Fills *m (overwritten, not freed first) from a JSON object.  json is
- * borrowed.  On failure returns a negative code, fills *err (may be NULL)
- * with text and the field path, and leaves *m initialized: nothing leaks. */
+ * borrowed.  The rules, errors and paths are those of msgbus_value_decode
+ * (one decoder reads both forms, members in the object's order).  On
+ * failure returns a negative code, fills *err (may be NULL) with text and
+ * the field path, and leaves *m initialized: nothing leaks. */
 int msgbus_value_from_json(const msgbus_type *type, const json_t *json, void *m,
                            msgbus_error *err);
 
@@ -80,7 +82,9 @@ int msgbus_value_encode_buf(const msgbus_type *type, const void *m, msgbus_buf *
  * field", "$.attrs[\"k\"]: duplicate key".  A syntax error anywhere wins
  * over a schema mismatch found before it.  Details:
  *  - integer fields take JSON integers only ("1.0" and "1e3" are type
- *    errors); every width is range-checked exactly;
+ *    errors); every width is range-checked exactly; a uint64 also takes
+ *    its decimal digits as a string ("18446744073709551615"), the form
+ *    msgbus_value_to_json gives values above INT64_MAX;
  *  - float and double take any JSON number; a value too large for the type
  *    is MSGBUS_ERANGE (one that rounds to FLT_MAX is accepted);
  *  - a string holding \u0000 is a type error (C strings cannot hold it);
