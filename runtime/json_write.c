@@ -118,6 +118,7 @@ static int write_string(msgbus_buf *b, const char *s, size_t *bad)
     memcpy(b->data + b->len, s + start, n - start);
     b->len += n - start;
     b->data[b->len++] = '"';
+    b->data[b->len] = '\0';
     return 0;
 }
 
@@ -534,5 +535,8 @@ int msgbus_json_put_value(msgbus_buf *b, const msgbus_field *f, const void *p)
     if (!b || !f || !p)
         return MSGBUS_EINVAL;
     writer w = { b, NULL, NULL, NULL, NULL };
-    return put_value(&w, f, p, "", NULL);
+    int rc = put_value(&w, f, p, "", NULL);
+    if (rc == 0 && b->data)
+        b->data[b->len] = '\0';    /* the writer keeps room for it */
+    return rc;
 }
