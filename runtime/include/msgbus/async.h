@@ -65,8 +65,8 @@ typedef enum msgbus_async_shutdown_mode {
  * as mode says, waits for it and runs every remaining callback on the
  * calling thread, then stops the workers.  Every accepted handle thus gets
  * its callback exactly once.  Blocks until every pending token has been
- * completed.  Returns 0, or MSGBUS_ESTATE when called from a worker or a
- * callback.  Calling it again is a no-op. */
+ * completed.  Returns 0, MSGBUS_EINVAL (abus NULL), or MSGBUS_ESTATE when
+ * called from a worker or a callback.  Calling it again is a no-op. */
 int msgbus_async_shutdown(msgbus_async *abus, msgbus_async_shutdown_mode mode);
 
 /* Shuts down with MSGBUS_ASYNC_DRAIN if that was not done, then frees the
@@ -86,7 +86,8 @@ msgbus_bus *msgbus_async_bus(const msgbus_async *abus);
  * finished, so emitted messages and results come in the order the
  * synchronous bus would give.  on_done (may be NULL) gets the outcome on
  * the thread that calls msgbus_async_dispatch.  Returns at once: 0,
- * MSGBUS_EINVAL, MSGBUS_ENOMEM, or MSGBUS_ESTATE after shutdown. */
+ * MSGBUS_EINVAL (NULL argument, a record), MSGBUS_ENOMEM, or MSGBUS_ESTATE
+ * after shutdown. */
 int msgbus_async_handle(msgbus_async *abus, const msgbus_msg *msg,
                         msgbus_async_done_fn on_done, void *userdata);
 
@@ -104,7 +105,9 @@ int msgbus_async_batch_handle(msgbus_async *abus, const msgbus_msg *const *msgs,
  * the async bus (its workers run their handlers).  repo and opts (may be
  * NULL; its handlers array too) are borrowed until on_done has run, and
  * repo must not be used elsewhere meanwhile.  One relay runs at a time:
- * MSGBUS_ESTATE while the previous one has not delivered its callback. */
+ * MSGBUS_ESTATE while the previous one has not delivered its callback.
+ * Returns 0, MSGBUS_EINVAL (abus or repo NULL), MSGBUS_ENOMEM, MSGBUS_ESTATE
+ * (also after shutdown) or MSGBUS_EIO (no thread). */
 int msgbus_async_process_outbox(msgbus_async *abus, msgbus_outbox_repo *repo,
                                 const msgbus_outbox_options *opts,
                                 msgbus_async_outbox_fn on_done, void *userdata);
@@ -129,17 +132,20 @@ int msgbus_complete(msgbus_token *token, int status);
 /* ---- completions ----------------------------------------------------- */
 
 /* A file descriptor that is readable while callbacks wait to be
- * dispatched; owned by the async bus (do not read or close it). */
+ * dispatched; owned by the async bus (do not read or close it).  -1 for a
+ * NULL abus. */
 int msgbus_async_fd(const msgbus_async *abus);
 
 /* Runs every waiting callback on the calling thread, in the order their
- * work finished.  Returns how many ran (0 if none), or MSGBUS_ESTATE when
- * called from a worker or from inside a callback. */
+ * work finished.  Returns how many ran (0 if none), MSGBUS_EINVAL (abus
+ * NULL), or MSGBUS_ESTATE when called from a worker or from inside a
+ * callback. */
 int msgbus_async_dispatch(msgbus_async *abus);
 
 /* Waits up to timeout_ms (-1: no limit, 0: just look) until a callback is
  * waiting, then dispatches like msgbus_async_dispatch.  Returns how many
- * ran: 0 on timeout. */
+ * ran (0 on timeout), MSGBUS_EINVAL or MSGBUS_ESTATE, as
+ * msgbus_async_dispatch. */
 int msgbus_async_wait(msgbus_async *abus, int timeout_ms);
 
 /* Accepted handles, batches and relays whose callback has not run yet. */

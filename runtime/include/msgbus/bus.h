@@ -37,7 +37,9 @@ void msgbus_bus_free(msgbus_bus *bus);
  * outlive the bus) and remembers it and its imports for msgbus_bus_find_type.
  * A command gets the module's handler (replacing a previous one); an event
  * gets the module's handlers appended in schema order.  Installing the same
- * module twice is a no-op. */
+ * module twice is a no-op.  Returns 0, MSGBUS_EINVAL (NULL argument, module
+ * for a newer runtime, handler of a record), MSGBUS_ESTATE (inside a
+ * handler) or MSGBUS_ENOMEM. */
 int msgbus_bus_install(msgbus_bus *bus, const msgbus_module *module, msgbus_error *err);
 
 /* Finds a type by full name in the installed modules; NULL if unknown. */
@@ -70,12 +72,16 @@ typedef struct msgbus_handler {
 } msgbus_handler;
 
 /* Sets (fn != NULL) or removes (fn == NULL) the handler of a command type.
- * type and fn are borrowed; name is copied.  Not allowed inside handle. */
+ * type and fn are borrowed; name is copied.  Returns 0, MSGBUS_EINVAL (NULL
+ * bus or type, not a command), MSGBUS_ESTATE (inside handle) or
+ * MSGBUS_ENOMEM. */
 int msgbus_set_command_handler(msgbus_bus *bus, const msgbus_type *type, const char *name,
                                msgbus_handler_fn fn, msgbus_error *err);
 
 /* Replaces the handlers of an event type by handlers[0..n) (n may be 0).
- * The array is copied and the names too. */
+ * The array is copied and the names too.  Returns 0, MSGBUS_EINVAL (NULL bus
+ * or type, not an event, a handler without fn), MSGBUS_ESTATE (inside
+ * handle) or MSGBUS_ENOMEM. */
 int msgbus_set_event_handlers(msgbus_bus *bus, const msgbus_type *type,
                               const msgbus_handler *handlers, size_t n, msgbus_error *err);
 
@@ -95,8 +101,10 @@ size_t msgbus_get_event_handlers(const msgbus_bus *bus, const msgbus_type *type,
 /* Handles msg (borrowed, not modified) and then, breadth first, everything
  * the handlers emit.  results (may be NULL) is reset first and then gets one
  * entry per handler call.  Returns 0, MSGBUS_ENOHANDLER (a command without a
- * handler), the error of a failing command handler, MSGBUS_ELIMIT (too many
- * emits), MSGBUS_ESTATE (called from inside a handler) or MSGBUS_EINVAL. */
+ * handler), the error of a failing command handler, MSGBUS_EEMIT (a command
+ * handler emitted a type it did not declare), MSGBUS_ELIMIT (too many
+ * emits), MSGBUS_EINVAL (NULL argument, a record), MSGBUS_ESTATE (called
+ * from inside a handler) or MSGBUS_ENOMEM. */
 int msgbus_handle(msgbus_bus *bus, const msgbus_msg *msg, msgbus_results *results,
                   msgbus_error *err);
 
@@ -112,7 +120,8 @@ typedef struct msgbus_outcome {
  * message does not stop the batch.  outcomes[0..n) (caller-owned) get one
  * outcome per message, in input order.  results (may be NULL) collects the
  * entries of all messages.  Returns 0 if every message succeeded, else the
- * status of the first failed one (err describes it). */
+ * status of the first failed one (err describes it); before handling any,
+ * MSGBUS_EINVAL (NULL argument) or MSGBUS_ESTATE (inside a handler). */
 int msgbus_batch_handle(msgbus_bus *bus, const msgbus_msg *const *msgs, size_t n,
                         msgbus_outcome *outcomes, msgbus_results *results,
                         msgbus_error *err);
@@ -122,7 +131,8 @@ int msgbus_batch_handle(msgbus_bus *bus, const msgbus_msg *const *msgs, size_t n
  * initialized and the caller frees nothing.  Only valid inside a handler.
  * Returns 0, MSGBUS_EEMIT (a static handler emitting a type it did not
  * declare: the call then fails with MSGBUS_EEMIT), MSGBUS_ELIMIT (emit
- * limit reached: handle stops), MSGBUS_ESTATE or MSGBUS_EINVAL. */
+ * limit reached: handle stops), MSGBUS_ENOMEM, MSGBUS_EINVAL (NULL or
+ * untyped msg, a record) or MSGBUS_ESTATE (outside a handler). */
 int msgbus_emit(msgbus_ctx *ctx, msgbus_msg *msg);
 
 /* ---- results --------------------------------------------------------- */
@@ -182,7 +192,9 @@ unsigned msgbus_ctx_attempt(const msgbus_ctx *ctx);
 
 /* Key/value context shared by the handlers of one msgbus_handle call and
  * emptied when it returns.  key is copied; value is moved in: free_fn (may
- * be NULL) is called on it when the key is replaced or the context emptied. */
+ * be NULL) is called on it when the key is replaced or the context emptied,
+ * or at once when this fails.  Returns 0, MSGBUS_EINVAL (no key) or
+ * MSGBUS_ENOMEM. */
 int msgbus_ctx_set(msgbus_ctx *ctx, const char *key, void *value, void (*free_fn)(void *));
 
 /* The value for key (borrowed), or NULL. */
@@ -193,7 +205,7 @@ void *msgbus_ctx_get(const msgbus_ctx *ctx, const char *key);
 void msgbus_ctx_set_result(msgbus_ctx *ctx, json_t *value);
 
 /* Records why the current handler call fails and returns code, so a handler
- * can `return msgbus_ctx_fail(ctx, MSGBUS_EHANDLER, "out of %s", item);`. */
+ * can `return msgbus_ctx_fail(ctx, code, "out of %s", item);`. */
 int msgbus_ctx_fail(msgbus_ctx *ctx, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
@@ -215,7 +227,9 @@ typedef int (*msgbus_after_fn)(msgbus_ctx *ctx, const msgbus_msg *msg, int statu
                                uint64_t elapsed_ns, void *userdata);
 
 /* Adds a middleware; befores run in the order added, afters in reverse.
- * Either hook may be NULL; userdata is borrowed. */
+ * Either hook may be NULL, not both; userdata is borrowed.  Returns 0,
+ * MSGBUS_EINVAL (no bus, or no hook), MSGBUS_ESTATE (inside a handler) or
+ * MSGBUS_ENOMEM. */
 int msgbus_use(msgbus_bus *bus, msgbus_before_fn before, msgbus_after_fn after,
                void *userdata);
 

@@ -30,7 +30,8 @@ extern "C" {
 
 /* Creates stream name over subjects (or checks it exists), keeping
  * messages on disk, with a duplicate window of dup_window_ms (0: the
- * server's default, 2 minutes).  Returns 0 or MSGBUS_EIO. */
+ * server's default, 2 minutes).  Returns 0, MSGBUS_EINVAL (no connection,
+ * name or subjects) or MSGBUS_EIO. */
 int msgbus_nats_stream_ensure(natsConnection *nc, const char *name, const char *const *subjects,
                               size_t n_subjects, int64_t dup_window_ms, msgbus_error *err);
 
@@ -66,7 +67,10 @@ void msgbus_nats_publisher_free(msgbus_nats_publisher *pub);
  * a row without one fails (retry with backoff, or dead letter).  Without
  * batches each row waits for its own PubAck.  bus may be NULL (subjects
  * then default to the full type name).  stats (may be NULL) counts the
- * PubAck failures as failed rows.  Returns 0 or the repository's error. */
+ * PubAck failures as failed rows.  Returns 0, MSGBUS_EINVAL (no publisher,
+ * invalid options), MSGBUS_ELIMIT (too many handlers in opts) or the
+ * repository's error, as msgbus_process_outbox: MSGBUS_EIO, MSGBUS_ENOMEM,
+ * MSGBUS_ESTATE or MSGBUS_ENOTFOUND. */
 int msgbus_nats_relay(msgbus_bus *bus, msgbus_nats_publisher *pub,
                       const msgbus_outbox_options *opts, msgbus_outbox_stats *stats,
                       msgbus_error *err);
@@ -77,8 +81,9 @@ int msgbus_nats_relay(msgbus_bus *bus, msgbus_nats_publisher *pub,
 char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source);
 
 /* The subject of row: the route of its type in bus's modules, or its full
- * type name, behind prefix (may be NULL).  Writes at most size bytes;
- * returns MSGBUS_ELIMIT if it did not fit. */
+ * type name, behind prefix (may be NULL).  Writes at most size bytes.
+ * Returns 0, MSGBUS_EINVAL (no type name or buffer) or MSGBUS_ELIMIT if it
+ * did not fit. */
 int msgbus_nats_subject(const msgbus_bus *bus, const char *type_name, const char *prefix,
                         char *out, size_t size);
 
@@ -123,7 +128,8 @@ void msgbus_nats_consumer_free(msgbus_nats_consumer *c);
 /* Fetches up to one batch, waiting at most timeout_ms, and handles each
  * message in order.  A message that fails is naked or terminated, never
  * an error of this call; stats (may be NULL) says what happened.  Returns
- * 0, or MSGBUS_EIO when the server or the inbox fails. */
+ * 0, MSGBUS_EINVAL (no consumer), or MSGBUS_EIO when the server or the
+ * inbox fails. */
 int msgbus_nats_consume(msgbus_nats_consumer *c, int64_t timeout_ms,
                         msgbus_nats_consumer_stats *stats, msgbus_error *err);
 

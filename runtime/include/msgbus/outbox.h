@@ -167,7 +167,9 @@ typedef struct msgbus_outbox_handler {
 
 /* The ready-made handler: decodes the row by type name through the modules
  * installed on bus (msgbus_bus_find_type) and handles it with msgbus_handle.
- * userdata is unused. */
+ * userdata is unused.  Returns 0, MSGBUS_EINVAL (no bus or row),
+ * MSGBUS_ENOTFOUND (unknown type), MSGBUS_ENOMEM, or what
+ * msgbus_value_decode (a bad payload) or msgbus_handle returned. */
 int msgbus_outbox_dispatch(msgbus_bus *bus, const msgbus_outbox_row *row, void *userdata,
                            msgbus_error *err);
 
@@ -203,7 +205,8 @@ void msgbus_outbox_options_init(msgbus_outbox_options *opts);
 
 /* Sets the outbox handlers, run in order for each row: handlers is
  * borrowed and must outlive opts' use.  n may be 0 (rows are then marked
- * processed without any handler).  MSGBUS_EINVAL if a handler has no fn. */
+ * processed without any handler).  Returns 0, or MSGBUS_EINVAL (no opts, a
+ * handler without fn). */
 int msgbus_set_outbox_handlers(msgbus_outbox_options *opts,
                                const msgbus_outbox_handler *handlers, size_t n,
                                msgbus_error *err);
@@ -223,8 +226,10 @@ typedef struct msgbus_outbox_stats {
  * attempts and sets available_at = now + backoff (exponential, capped, with
  * jitter); the max_attempts-th failure dead-letters the row.  One failing
  * row never holds up the others.  opts NULL means the defaults; stats may
- * be NULL.  Returns 0 (even when handlers failed: see stats) or the
- * repository's error. */
+ * be NULL.  Returns 0 (even when handlers failed: see stats), MSGBUS_EINVAL
+ * (no repository, invalid options) or the repository's error: MSGBUS_EIO,
+ * MSGBUS_ENOMEM, MSGBUS_ESTATE (PostgreSQL, a pipeline open) or
+ * MSGBUS_ENOTFOUND (a claimed row deleted meanwhile). */
 int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
                           const msgbus_outbox_options *opts, msgbus_outbox_stats *stats,
                           msgbus_error *err);
@@ -235,28 +240,39 @@ int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
 int64_t msgbus_outbox_backoff(const msgbus_outbox_options *opts, int attempts,
                               uint64_t random);
 
-/* ---- inspection and maintenance ---------------------------------------- */
+/* ---- inspection and maintenance ----------------------------------------
+ * These return the repository's errors: MSGBUS_EIO with the database's
+ * message, and MSGBUS_ESTATE for a PostgreSQL repository with a pipeline
+ * open (msgbus_pg_outbox_pipeline_begin). */
 
+/* Fills *out.  Returns 0, MSGBUS_EINVAL (no repository), MSGBUS_EIO or
+ * MSGBUS_ESTATE. */
 int msgbus_outbox_counts_get(msgbus_outbox_repo *repo, msgbus_outbox_counts *out,
                              msgbus_error *err);
 
 /* *rows (malloc'd, free with msgbus_outbox_rows_free) gets up to limit rows
- * in that state, oldest first; *n how many. */
+ * in that state, oldest first; *n how many.  Returns 0, MSGBUS_EINVAL (no
+ * repository, unknown state), MSGBUS_ENOMEM, MSGBUS_EIO or MSGBUS_ESTATE. */
 int msgbus_outbox_list(msgbus_outbox_repo *repo, msgbus_outbox_state state, size_t limit,
                        msgbus_outbox_row **rows, size_t *n, msgbus_error *err);
 
-/* Fills *row (clear it with msgbus_outbox_row_clear); MSGBUS_ENOTFOUND. */
+/* Fills *row (clear it with msgbus_outbox_row_clear).  Returns 0,
+ * MSGBUS_EINVAL (no repository or id), MSGBUS_ENOTFOUND (no such row),
+ * MSGBUS_ENOMEM, MSGBUS_EIO or MSGBUS_ESTATE. */
 int msgbus_outbox_get(msgbus_outbox_repo *repo, const char *id, msgbus_outbox_row *row,
                       msgbus_error *err);
 
 /* Makes row id (not processed) pending again, or every dead row when id is
- * NULL; *n (may be NULL) gets how many.  MSGBUS_ENOTFOUND if id names no
- * unprocessed row. */
+ * NULL; *n (may be NULL) gets how many.  Returns 0, MSGBUS_EINVAL (no
+ * repository), MSGBUS_ENOTFOUND if id names no unprocessed row, MSGBUS_EIO
+ * or MSGBUS_ESTATE. */
 int msgbus_outbox_retry(msgbus_outbox_repo *repo, const char *id, size_t *n,
                         msgbus_error *err);
 
 /* Deletes at most limit rows processed before `before` (ms since the
- * epoch), so one call holds locks briefly; call again until *n is 0. */
+ * epoch), so one call holds locks briefly; call again until *n is 0.
+ * Returns 0, MSGBUS_EINVAL (no repository, limit 0), MSGBUS_EIO or
+ * MSGBUS_ESTATE. */
 int msgbus_outbox_purge(msgbus_outbox_repo *repo, int64_t before, size_t limit, size_t *n,
                         msgbus_error *err);
 

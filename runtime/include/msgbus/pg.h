@@ -48,18 +48,22 @@ int msgbus_pg_outbox_new(PGconn *conn, const char *table, unsigned flags,
  * per row.  Open the caller's transaction (BEGIN) before begin, commit it
  * after end.  end returns the first row's error, if any (the caller's
  * transaction is then aborted: roll it back).  Other repository calls
- * between begin and end fail with MSGBUS_ESTATE. */
+ * between begin and end fail with MSGBUS_ESTATE.  Both return 0,
+ * MSGBUS_EINVAL (not a PostgreSQL repository; for end also a duplicate id),
+ * MSGBUS_ESTATE (begin: a pipeline is open; end: none is) or MSGBUS_EIO. */
 int msgbus_pg_outbox_pipeline_begin(msgbus_outbox_repo *repo, msgbus_error *err);
 int msgbus_pg_outbox_pipeline_end(msgbus_outbox_repo *repo, msgbus_error *err);
 
 /* LISTENs on the table's channel, which the insert trigger notifies when
- * new rows commit.  The connection must not be in a transaction. */
+ * new rows commit.  The connection must not be in a transaction.  Returns
+ * 0, MSGBUS_EINVAL (not a PostgreSQL repository) or MSGBUS_EIO. */
 int msgbus_pg_outbox_listen(msgbus_outbox_repo *repo, msgbus_error *err);
 
 /* Waits up to timeout_ms for a notification on the repository's
  * connection (after msgbus_pg_outbox_listen) and consumes all that came.
  * Returns 1 if one came, 0 on timeout (poll anyway: it is the fallback),
- * or MSGBUS_EIO when the connection is broken. */
+ * MSGBUS_EINVAL (not a PostgreSQL repository) or MSGBUS_EIO when the
+ * connection is broken. */
 int msgbus_pg_outbox_wait(msgbus_outbox_repo *repo, int timeout_ms, msgbus_error *err);
 
 /* The connection of a repository made by msgbus_pg_outbox_new (borrowed),

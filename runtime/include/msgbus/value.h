@@ -43,7 +43,9 @@ json_t *msgbus_value_to_json(const msgbus_type *type, const void *m);
  * borrowed.  The rules, errors and paths are those of msgbus_value_decode
  * (one decoder reads both forms, members in the object's order).  On
  * failure returns a negative code, fills *err (may be NULL) with text and
- * the field path, and leaves *m initialized: nothing leaks. */
+ * the field path, and leaves *m initialized: nothing leaks.
+ * Returns 0, MSGBUS_EINVAL (NULL argument), MSGBUS_ETYPE, MSGBUS_ERANGE,
+ * MSGBUS_ELIMIT (nesting) or MSGBUS_ENOMEM. */
 int msgbus_value_from_json(const msgbus_type *type, const json_t *json, void *m,
                            msgbus_error *err);
 
@@ -58,7 +60,8 @@ int msgbus_value_encode(const msgbus_type *type, const void *m, char **buf, size
  * default (or ""); floats and doubles use the shortest text that reads back
  * exactly; timestamps are "YYYY-MM-DDTHH:MM:SSZ" with ".fff", ".ffffff" or
  * ".fffffffff" only when nanos != 0 (years 0001..9999); an int that is not a
- * member of its enum, NaN, infinities and invalid UTF-8 give MSGBUS_EINVAL. */
+ * member of its enum, NaN, infinities and invalid UTF-8 give MSGBUS_EINVAL.
+ * Returns 0, MSGBUS_EINVAL or MSGBUS_ENOMEM. */
 int msgbus_value_encode_err(const msgbus_type *type, const void *m, char **buf, size_t *len,
                             msgbus_error *err);
 
@@ -98,7 +101,9 @@ int msgbus_value_encode_buf(const msgbus_type *type, const void *m, msgbus_buf *
  *  - unknown keys are skipped after their value is validated; a key given
  *    twice for a field or in a map is a type error;
  *  - nesting deeper than MSGBUS_MAX_DEPTH or text longer than
- *    MSGBUS_MAX_INPUT gives MSGBUS_ELIMIT. */
+ *    MSGBUS_MAX_INPUT gives MSGBUS_ELIMIT.
+ * A NULL type or m (or text with len > 0) is MSGBUS_EINVAL; running out of
+ * memory MSGBUS_ENOMEM. */
 int msgbus_value_decode(const msgbus_type *type, const char *text, size_t len, void *m,
                         msgbus_error *err);
 
