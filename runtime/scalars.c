@@ -1,9 +1,13 @@
 /* scalars.c - text forms of the scalar types: base64, RFC 3339, UUIDs,
  * UTF-8, numbers, integer ranges and enum names. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE         /* strtod_l, newlocale */
+#endif
 #include <errno.h>
 #include <float.h>
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,10 +395,39 @@ static bool parse_double_fast(const char *text, size_t n, double *out)
 #endif
 }
 
+#if defined(__GLIBC__)
+/* The "C" locale for strtod_l: made once, never changed, so reading a
+ * number neither depends on nor touches the process's locale. */
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t c_locale;
+
+static void make_c_locale(void)
+{
+    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+#endif
+
 int mb_parse_double(const char *text, size_t n, double *out)
 {
     if (parse_double_fast(text, n, out))
         return 0;
+#if defined(__GLIBC__)
+    pthread_once(&c_locale_once, make_c_locale);
+    if (c_locale) {
+        char small[128], *copy = n < sizeof small ? small : malloc(n + 1);
+        if (!copy)
+            return MSGBUS_ENOMEM;
+        memcpy(copy, text, n);
+        copy[n] = '\0';
+        errno = 0;
+        double d = strtod_l(copy, NULL, c_locale);
+        int rc = errno == ERANGE && isinf(d) ? -1 : 0;
+        if (copy != small)
+            free(copy);
+        *out = d;
+        return rc;
+    }
+#endif
     /* strtod needs a NUL and honours the locale's decimal point. */
     const char *point = localeconv()->decimal_point;
     size_t point_len = point && *point ? strlen(point) : 1;

@@ -45,21 +45,27 @@ int msgbus_buf_reserve(msgbus_buf *b, size_t n);
 /* Appends n bytes and keeps the NUL after them.  0 or MSGBUS_ENOMEM. */
 int msgbus_buf_append(msgbus_buf *b, const void *data, size_t n);
 
-/* JSON writing steps: each appends one JSON value.  They return 0,
- * MSGBUS_ENOMEM, or MSGBUS_EINVAL for what JSON cannot hold (invalid
- * UTF-8, NaN, infinities, a value outside its enum ...), in which case
- * b->len is unspecified but the buffer stays valid. */
+/* JSON writing steps: each appends one JSON value and keeps the NUL.
+ * After an error b->len is unspecified but the buffer stays valid. */
 
-/* A string with '"', '\\' and control characters escaped; s is UTF-8. */
+/* A string with '"', '\\' and control characters escaped; s is UTF-8.
+ * Returns 0, MSGBUS_EINVAL (invalid UTF-8) or MSGBUS_ENOMEM. */
 int msgbus_json_put_string(msgbus_buf *b, const char *s);
+
+/* An integer, exactly.  Return 0 or MSGBUS_ENOMEM. */
 int msgbus_json_put_int(msgbus_buf *b, int64_t v);
 int msgbus_json_put_uint(msgbus_buf *b, uint64_t v);
-/* The shortest text that reads back as the same value. */
+
+/* The shortest text that reads back as the same value.  Return 0,
+ * MSGBUS_EINVAL (NaN, infinities) or MSGBUS_ENOMEM. */
 int msgbus_json_put_double(msgbus_buf *b, double v);
 int msgbus_json_put_float(msgbus_buf *b, float v);
+
 /* One value of f's scalar type at p (for lists and maps, one element), by
  * the descriptor: what generated encoders use for bytes, timestamps,
- * uuids and enums. */
+ * uuids and enums.  Returns 0, MSGBUS_EINVAL (what JSON cannot hold: an
+ * enum value that is no member, a timestamp out of range, invalid UTF-8,
+ * NaN) or MSGBUS_ENOMEM. */
 int msgbus_json_put_value(msgbus_buf *b, const msgbus_field *f, const void *p);
 
 #ifdef __cplusplus
