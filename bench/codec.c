@@ -512,6 +512,18 @@ static void run_shape(shape *s, long iterations)
     if (ops[PB_UNPACK])
         printf(", msgbus / protobuf-c unpack = %.2fx", median[MSGBUS_DECODE] / median[PB_UNPACK]);
     printf("\n");
+    /* the targets: <= 1.5x protobuf-c, >= 10x faster than Jansson */
+    printf("  targets: encode %s Jansson/10", median[MSGBUS_ENCODE] * 10 <= median[JANSSON_ENCODE]
+                                                 ? "within" : "NOT within");
+    if (ops[PB_PACK])
+        printf(", %s 1.5x pack", median[MSGBUS_ENCODE] <= 1.5 * median[PB_PACK] ? "within"
+                                                                               : "NOT within");
+    printf("; decode %s Jansson/10", median[MSGBUS_DECODE] * 10 <= median[JANSSON_DECODE]
+                                         ? "within" : "NOT within");
+    if (ops[PB_UNPACK])
+        printf(", %s 1.5x unpack", median[MSGBUS_DECODE] <= 1.5 * median[PB_UNPACK] ? "within"
+                                                                                   : "NOT within");
+    printf("\n");
 }
 
 static void setup(shape *s, const char *name, const msgbus_type *type, const void *msg,

@@ -520,11 +520,11 @@ START_TEST(decode_integer_ranges)
     expect_decode(doc_with("i64", "\"1\""), MSGBUS_ETYPE, "$.i64");
     {
         const char *text = doc_with("u64", "\"18446744073709551615\"");
-        test_all_Everything m;
-        msgbus_error err;
-        ck_assert_int_eq(msgbus_value_decode(T, text, strlen(text), &m, &err), 0);
-        ck_assert(m.u64 == UINT64_MAX);
-        msgbus_value_clear(T, &m);
+        test_all_Everything digits;
+        msgbus_error digits_err;
+        ck_assert_int_eq(msgbus_value_decode(T, text, strlen(text), &digits, &digits_err), 0);
+        ck_assert(digits.u64 == UINT64_MAX);
+        msgbus_value_clear(T, &digits);
     }
     expect_decode(doc_with("f32", "1e39"), MSGBUS_ERANGE, "$.f32");
     expect_decode(doc_with("f64", "-1e309"), MSGBUS_ERANGE, "$.f64");
