@@ -7,10 +7,15 @@
 
 /* msgbusgen is a short-lived compiler: running out of memory is reported
  * once and ends the run with the I/O exit status. */
+void out_of_memory_exit(const char *where)
+{
+    fprintf(stderr, "msgbusgen: out of memory%s%s\n", where ? " in " : "", where ? where : "");
+    exit(2);
+}
+
 static void out_of_memory(void)
 {
-    fputs("msgbusgen: out of memory\n", stderr);
-    exit(2);
+    out_of_memory_exit(NULL);
 }
 
 void *xmalloc(size_t n)

@@ -166,6 +166,12 @@ typedef struct program {
 
 /* Allocation helpers that never return NULL: msgbusgen is a compiler, so on
  * out-of-memory it reports and exits (the library never does this). */
+/* Reports an allocation failure (where: what failed, or NULL) on stderr
+ * and exits with status 2: msgbusgen is a short-lived compiler. */
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+void out_of_memory_exit(const char *where);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

@@ -18,7 +18,7 @@ msgbus_async *msgbus_async_new(msgbus_bus *bus, unsigned workers, msgbus_error *
                          bus ? "at least one worker is needed" : "NULL bus");
         return NULL;
     }
-    abus = calloc(1, sizeof *abus);
+    abus = msgbus_calloc(1, sizeof *abus);
     if (abus == NULL) {
         msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "out of memory");
         return NULL;
@@ -27,7 +27,7 @@ msgbus_async *msgbus_async_new(msgbus_bus *bus, unsigned workers, msgbus_error *
     abus->accepting = true;
     abus->next_id = 1;
     if (done_queue_init(&abus->done) != 0) {
-        free(abus);
+        msgbus_free(abus);
         msgbus_error_set(err, MSGBUS_EIO, NULL, "cannot create the completion descriptor");
         return NULL;
     }
@@ -203,5 +203,5 @@ void msgbus_async_free(msgbus_async *abus)
     pthread_cond_destroy(&abus->work);
     pthread_mutex_destroy(&abus->pairs_lock);
     pthread_mutex_destroy(&abus->lock);
-    free(abus);
+    msgbus_free(abus);
 }

@@ -24,10 +24,10 @@ static void batch_free(async_batch *b)
         async_job_free(b->jobs[i]);
         msgbus_results_free(b->results[i]);
     }
-    free(b->jobs);
-    free(b->results);
-    free(b->outcomes);
-    free(b);
+    msgbus_free(b->jobs);
+    msgbus_free(b->results);
+    msgbus_free(b->outcomes);
+    msgbus_free(b);
 }
 
 /* Moves the entries of src to the end of dst (values are stolen). */
@@ -120,7 +120,7 @@ int msgbus_async_batch_handle(msgbus_async *abus, const msgbus_msg *const *msgs,
         if (msgs[i] == NULL || msgs[i]->type == NULL ||
             msgs[i]->type->kind == MSGBUS_KIND_RECORD)
             return MSGBUS_EINVAL;
-    b = calloc(1, sizeof *b);
+    b = msgbus_calloc(1, sizeof *b);
     if (b == NULL)
         return MSGBUS_ENOMEM;
     b->abus = abus;
@@ -129,9 +129,9 @@ int msgbus_async_batch_handle(msgbus_async *abus, const msgbus_msg *const *msgs,
     b->on_done = on_done;
     b->userdata = userdata;
     b->done.deliver = deliver;
-    b->jobs = calloc(room, sizeof *b->jobs);
-    b->outcomes = calloc(room, sizeof *b->outcomes);
-    b->results = calloc(room, sizeof *b->results);
+    b->jobs = msgbus_calloc(room, sizeof *b->jobs);
+    b->outcomes = msgbus_calloc(room, sizeof *b->outcomes);
+    b->results = msgbus_calloc(room, sizeof *b->results);
     if (b->jobs == NULL || b->outcomes == NULL || b->results == NULL) {
         b->n = 0;
         batch_free(b);

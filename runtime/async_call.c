@@ -10,7 +10,7 @@ void async_msg_free(async_msg *m)
 {
     if (m->data) {
         msgbus_value_clear(m->type, m->data);
-        free(m->data);
+        msgbus_free(m->data);
     }
     m->data = NULL;
 }
@@ -43,7 +43,7 @@ void async_call_clear(async_call *call)
     size_t i;
     for (i = 0; i < call->n_emits; i++)
         async_msg_free(&call->emits[i]);
-    free(call->emits);
+    msgbus_free(call->emits);
     call->emits = NULL;
     call->n_emits = call->cap_emits = 0;
     ctx_free(&call->ctx);
@@ -120,7 +120,7 @@ int async_emit(msgbus_ctx *ctx, msgbus_msg *msg)
     pthread_mutex_unlock(&abus->lock);
     if (call->n_emits == call->cap_emits) {
         size_t cap = call->cap_emits ? call->cap_emits * 2 : 4;
-        async_msg *emits = realloc(call->emits, cap * sizeof *emits);
+        async_msg *emits = msgbus_realloc(call->emits, cap * sizeof *emits);
         if (emits == NULL)
             goto nomem;
         call->emits = emits;
@@ -128,7 +128,7 @@ int async_emit(msgbus_ctx *ctx, msgbus_msg *msg)
     }
     m = &call->emits[call->n_emits];
     m->type = type;
-    m->data = malloc(type->size);
+    m->data = msgbus_malloc(type->size);
     if (m->data == NULL)
         goto nomem;
     memcpy(m->data, msg, type->size);   /* the contents move to the bus */

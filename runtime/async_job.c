@@ -25,7 +25,7 @@ static void deliver(msgbus_async *abus, async_done *done)
 
 async_job *async_job_new(msgbus_async *abus, const msgbus_msg *msg, msgbus_error *err)
 {
-    async_job *job = calloc(1, sizeof *job);
+    async_job *job = msgbus_calloc(1, sizeof *job);
     if (job == NULL)
         goto nomem;
     job->abus = abus;
@@ -33,10 +33,12 @@ async_job *async_job_new(msgbus_async *abus, const msgbus_msg *msg, msgbus_error
     job->done.deliver = deliver;
     job->current.type = msg->type;
     job->results = msgbus_results_new();
-    job->current.data = malloc(msg->type->size);
+    job->current.data = msgbus_malloc(msg->type->size);
+    /* Initialized at once: a job freed on failure clears it. */
+    if (job->current.data)
+        msgbus_value_init(msg->type, job->current.data);
     if (job->results == NULL || job->current.data == NULL)
         goto nomem;
-    msgbus_value_init(msg->type, job->current.data);
     if (msgbus_value_copy(msg->type, job->current.data, msg) != 0)
         goto nomem;
     return job;
@@ -59,12 +61,12 @@ static void free_work_storage(async_job *job)
 {
     size_t i;
     clear_fifo(job);
-    free(job->fifo);
+    msgbus_free(job->fifo);
     job->fifo = NULL;
     job->cap = 0;
     for (i = 0; i < job->cap_calls; i++)
         async_call_clear(&job->calls[i]);
-    free(job->calls);
+    msgbus_free(job->calls);
     job->calls = NULL;
     job->cap_calls = 0;
 }
@@ -77,7 +79,7 @@ void async_job_free(async_job *job)
     free_work_storage(job);
     msgbus_results_free(job->results);
     ctx_free(&job->shared);
-    free(job);
+    msgbus_free(job);
 }
 
 /* Records the error that stops the handle (the first one counts). */
@@ -127,7 +129,7 @@ static int run_current(async_job *job)
     }
     if (n > job->cap_calls) {
         size_t cap = n < 2 ? 2 : n;    /* a command, then an event's two */
-        async_call *calls = realloc(job->calls, cap * sizeof *calls);
+        async_call *calls = msgbus_realloc(job->calls, cap * sizeof *calls);
         if (calls == NULL) {
             fail(job, MSGBUS_ENOMEM, "out of memory");
             return STOPPED;
@@ -171,7 +173,7 @@ static int take_emits(async_job *job, async_call *call)
         async_msg *fifo;
         while (job->n + call->n_emits > cap)
             cap *= 2;
-        fifo = realloc(job->fifo, cap * sizeof *fifo);
+        fifo = msgbus_realloc(job->fifo, cap * sizeof *fifo);
         if (fifo == NULL)
             return MSGBUS_ENOMEM;
         job->fifo = fifo;

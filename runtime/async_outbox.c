@@ -50,19 +50,19 @@ static int dispatch_row(msgbus_bus *bus, const msgbus_outbox_row *row, void *use
         return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL,
                                 "row %s: type %s is not in any module installed on the bus",
                                 row->id, row->type);
-    msg = malloc(type->size);
+    msg = msgbus_malloc(type->size);
     if (msg == NULL)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "row %s: out of memory", row->id);
     msgbus_error_clear(&derr);
     rc = msgbus_value_decode(type, row->payload, strlen(row->payload), msg, &derr);
     if (rc < 0) {
-        free(msg);
+        msgbus_free(msg);
         return msgbus_error_set(err, rc, derr.path, "row %s: bad payload for %s: %s", row->id,
                                 row->type, derr.text);
     }
     job = async_job_new(abus, msg, err);
     msgbus_value_clear(type, msg);
-    free(msg);
+    msgbus_free(msg);
     if (job == NULL)
         return MSGBUS_ENOMEM;
     job->owner = relay;
@@ -99,8 +99,8 @@ static void deliver(msgbus_async *abus, async_done *done)
     pthread_mutex_lock(&abus->lock);
     abus->relay = NULL;
     pthread_mutex_unlock(&abus->lock);
-    free(relay->handlers);
-    free(relay);
+    msgbus_free(relay->handlers);
+    msgbus_free(relay);
 }
 
 void async_outbox_join(msgbus_async *abus)
@@ -119,7 +119,7 @@ int msgbus_async_process_outbox(msgbus_async *abus, msgbus_outbox_repo *repo,
     int rc;
     if (abus == NULL || repo == NULL)
         return MSGBUS_EINVAL;
-    relay = calloc(1, sizeof *relay);
+    relay = msgbus_calloc(1, sizeof *relay);
     if (relay == NULL)
         return MSGBUS_ENOMEM;
     relay->abus = abus;
@@ -132,9 +132,9 @@ int msgbus_async_process_outbox(msgbus_async *abus, msgbus_outbox_repo *repo,
     else
         msgbus_outbox_options_init(&relay->opts);
     n = relay->opts.n_handlers;
-    relay->handlers = calloc(n ? n : 1, sizeof *relay->handlers);
+    relay->handlers = msgbus_calloc(n ? n : 1, sizeof *relay->handlers);
     if (relay->handlers == NULL) {
-        free(relay);
+        msgbus_free(relay);
         return MSGBUS_ENOMEM;
     }
     for (i = 0; i < n; i++) {
@@ -163,8 +163,8 @@ int msgbus_async_process_outbox(msgbus_async *abus, msgbus_outbox_repo *repo,
     }
     pthread_mutex_unlock(&abus->lock);
     if (rc != 0) {
-        free(relay->handlers);
-        free(relay);
+        msgbus_free(relay->handlers);
+        msgbus_free(relay);
     }
     return rc;
 }

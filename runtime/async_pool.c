@@ -80,7 +80,7 @@ static void *worker(void *arg)
 
 int async_pool_start(msgbus_async *abus, unsigned workers, msgbus_error *err)
 {
-    abus->threads = calloc(workers, sizeof *abus->threads);
+    abus->threads = msgbus_calloc(workers, sizeof *abus->threads);
     if (abus->threads == NULL)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "out of memory");
     for (; abus->n_threads < workers; abus->n_threads++)
@@ -100,7 +100,7 @@ void async_pool_stop(msgbus_async *abus)
     for (i = 0; i < abus->n_threads; i++)
         pthread_join(abus->threads[i], NULL);
     abus->n_threads = 0;
-    free(abus->threads);
+    msgbus_free(abus->threads);
     abus->threads = NULL;
 }
 

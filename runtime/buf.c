@@ -35,7 +35,7 @@ int msgbus_buf_take(msgbus_buf *b, int rc, char **out, size_t *len)
         if (b->data && on_heap(b)) {
             text = b->data;             /* the heap copy becomes the caller's */
         } else {
-            text = malloc(b->len + 1);
+            text = msgbus_malloc(b->len + 1);
             if (!text)
                 rc = MSGBUS_ENOMEM;
             else if (b->len)
@@ -68,7 +68,7 @@ void msgbus_buf_reset(msgbus_buf *b)
 void msgbus_buf_clear(msgbus_buf *b)
 {
     if (on_heap(b))
-        free(b->data);
+        msgbus_free(b->data);
     msgbus_buf_init(b);
 }
 
@@ -83,10 +83,10 @@ int msgbus_buf_reserve(msgbus_buf *b, size_t n)
         cap *= 2;
     char *data;
     if (on_heap(b)) {
-        data = realloc(b->data, cap);
+        data = msgbus_realloc(b->data, cap);
     } else {
         /* leaving the caller's storage: copy what is there */
-        data = malloc(cap);
+        data = msgbus_malloc(cap);
         if (data && b->len)
             memcpy(data, b->data, b->len);
     }

@@ -7,7 +7,7 @@
 
 msgbus_bus *msgbus_bus_new(void *userdata)
 {
-    msgbus_bus *bus = calloc(1, sizeof *bus);
+    msgbus_bus *bus = msgbus_calloc(1, sizeof *bus);
     if (bus == NULL)
         return NULL;
     bus->userdata = userdata;
@@ -24,10 +24,10 @@ void msgbus_bus_free(msgbus_bus *bus)
     handler_table_free(&bus->handlers);
     queue_free(&bus->queue);
     ctx_free(&bus->ctx);
-    free(bus->modules);
-    free(bus->mw);
-    free(bus->current);
-    free(bus);
+    msgbus_free(bus->modules);
+    msgbus_free(bus->mw);
+    msgbus_free(bus->current);
+    msgbus_free(bus);
 }
 
 void msgbus_bus_set_log(msgbus_bus *bus, msgbus_log_fn fn, void *userdata)
@@ -69,7 +69,7 @@ static int remember_module(msgbus_bus *bus, const msgbus_module *m)
         return 0;
     if (bus->n_modules == bus->cap_modules) {
         size_t cap = bus->cap_modules ? bus->cap_modules * 2 : 4;
-        const msgbus_module **mods = realloc((void *)bus->modules, cap * sizeof *mods);
+        const msgbus_module **mods = msgbus_realloc((void *)bus->modules, cap * sizeof *mods);
         if (mods == NULL)
             return MSGBUS_ENOMEM;
         bus->modules = mods;
@@ -394,7 +394,7 @@ static int reserve_current(msgbus_bus *bus, size_t size)
     unsigned char *p;
     if (size <= bus->current_cap)
         return 0;
-    p = realloc(bus->current, size);
+    p = msgbus_realloc(bus->current, size);
     if (p == NULL)
         return MSGBUS_ENOMEM;
     bus->current = p;

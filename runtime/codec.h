@@ -54,7 +54,6 @@ static inline const char *mb_string_default(const msgbus_field *f)
 }
 
 /* malloc'd copy of s[0..n) plus a NUL, or NULL (strdup is not C99). */
-char *mb_strndup(const char *s, size_t n);
 
 /* sizeof the C type of one value of f's scalar type. */
 size_t mb_scalar_size(const msgbus_field *f);

@@ -38,14 +38,14 @@ static int set_pair(msgbus_ctx *ctx, const char *key, void *value, void (*free_f
         size_t len = strlen(key);
         if (ctx->n_pairs == ctx->cap_pairs) {
             size_t cap = ctx->cap_pairs ? ctx->cap_pairs * 2 : 4;
-            ctx_pair *pairs = realloc(ctx->pairs, cap * sizeof *pairs);
+            ctx_pair *pairs = msgbus_realloc(ctx->pairs, cap * sizeof *pairs);
             if (pairs == NULL)
                 goto nomem;
             ctx->pairs = pairs;
             ctx->cap_pairs = cap;
         }
         p = &ctx->pairs[ctx->n_pairs];
-        p->key = malloc(len + 1);
+        p->key = msgbus_malloc(len + 1);
         if (p->key == NULL)
             goto nomem;
         memcpy(p->key, key, len + 1);
@@ -101,7 +101,7 @@ void ctx_clear_pairs(msgbus_ctx *ctx)
     for (i = 0; i < ctx->n_pairs; i++) {
         if (ctx->pairs[i].free_fn && ctx->pairs[i].value)
             ctx->pairs[i].free_fn(ctx->pairs[i].value);
-        free(ctx->pairs[i].key);
+        msgbus_free(ctx->pairs[i].key);
     }
     ctx->n_pairs = 0;
 }
@@ -109,7 +109,7 @@ void ctx_clear_pairs(msgbus_ctx *ctx)
 void ctx_free(msgbus_ctx *ctx)
 {
     ctx_clear_pairs(ctx);
-    free(ctx->pairs);
+    msgbus_free(ctx->pairs);
     ctx->pairs = NULL;
     ctx->cap_pairs = 0;
     json_decref(ctx->result);

@@ -9,7 +9,7 @@
 static int grow(handler_table *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 16, i;
-    handler_slot *slots = calloc(cap, sizeof *slots);
+    handler_slot *slots = msgbus_calloc(cap, sizeof *slots);
     if (slots == NULL)
         return MSGBUS_ENOMEM;
     for (i = 0; i < t->cap; i++) {
@@ -20,7 +20,7 @@ static int grow(handler_table *t)
             ;
         slots[j] = t->slots[i];
     }
-    free(t->slots);
+    msgbus_free(t->slots);
     t->slots = slots;
     t->cap = cap;
     return 0;
@@ -46,7 +46,7 @@ int handler_slot_append(handler_slot *slot, const handler_entry *e)
 {
     if (slot->n == slot->cap) {
         size_t cap = slot->cap ? slot->cap * 2 : 2;
-        handler_entry *items = realloc(slot->items, cap * sizeof *items);
+        handler_entry *items = msgbus_realloc(slot->items, cap * sizeof *items);
         if (items == NULL)
             return MSGBUS_ENOMEM;
         slot->items = items;
@@ -83,7 +83,7 @@ int handler_slot_prepare(handler_slot *slot)
 {
     if (slot->blank)
         return 0;
-    slot->blank = malloc(slot->type->size);
+    slot->blank = msgbus_malloc(slot->type->size);
     if (slot->blank == NULL)
         return MSGBUS_ENOMEM;
     msgbus_value_init(slot->type, slot->blank);
@@ -97,13 +97,13 @@ const char *handler_table_keep_name(handler_table *t, const char *name)
     size_t len = strlen(name);
     if (t->n_owned == t->cap_owned) {
         size_t cap = t->cap_owned ? t->cap_owned * 2 : 8;
-        char **names = realloc(t->owned_names, cap * sizeof *names);
+        char **names = msgbus_realloc(t->owned_names, cap * sizeof *names);
         if (names == NULL)
             return NULL;
         t->owned_names = names;
         t->cap_owned = cap;
     }
-    copy = malloc(len + 1);
+    copy = msgbus_malloc(len + 1);
     if (copy == NULL)
         return NULL;
     memcpy(copy, name, len + 1);
@@ -115,12 +115,12 @@ void handler_table_free(handler_table *t)
 {
     size_t i;
     for (i = 0; i < t->cap; i++) {
-        free(t->slots[i].items);
-        free(t->slots[i].blank);
+        msgbus_free(t->slots[i].items);
+        msgbus_free(t->slots[i].blank);
     }
     for (i = 0; i < t->n_owned; i++)
-        free(t->owned_names[i]);
-    free(t->slots);
-    free(t->owned_names);
+        msgbus_free(t->owned_names[i]);
+    msgbus_free(t->slots);
+    msgbus_free(t->owned_names);
     memset(t, 0, sizeof *t);
 }

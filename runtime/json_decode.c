@@ -190,7 +190,7 @@ static int decode_value(mb_reader *r, const msgbus_field *f, void *p, const mb_f
         if (rc < 0)
             return rc;
         if (nul) {
-            free(s);
+            msgbus_free(s);
             return mb_reader_fail(r, MSGBUS_ETYPE, start, at,
                                   "string contains \\u0000, which C strings cannot hold");
         }
@@ -220,7 +220,7 @@ static int grow(void *slot, size_t n, size_t *cap, size_t elem_size)
     size_t new_cap = *cap ? *cap * 2 : 4;
     if (new_cap > SIZE_MAX / elem_size)
         return MSGBUS_ENOMEM;
-    void *items = realloc(mb_load_ptr(slot), new_cap * elem_size);
+    void *items = msgbus_realloc(mb_load_ptr(slot), new_cap * elem_size);
     if (!items)
         return MSGBUS_ENOMEM;
     mb_store_ptr(slot, items);
@@ -269,7 +269,7 @@ static int check_unique_keys(mb_reader *r, const msgbus_field *f, const char *en
                            mb_load_ptr(entries + k * f->elem_size)) == 0)
                     dup = mb_load_ptr(entries + k * f->elem_size);
     } else {
-        char **keys = malloc(n * sizeof *keys);
+        char **keys = msgbus_malloc(n * sizeof *keys);
         if (!keys)
             return mb_reader_fail(r, MSGBUS_ENOMEM, r->pos, at, "out of memory");
         for (size_t i = 0; i < n; i++)
@@ -278,7 +278,7 @@ static int check_unique_keys(mb_reader *r, const msgbus_field *f, const char *en
         for (size_t i = 1; i < n && !dup; i++)
             if (strcmp(keys[i - 1], keys[i]) == 0)
                 dup = keys[i];
-        free(keys);
+        msgbus_free(keys);
     }
     if (!dup)
         return 0;
@@ -303,9 +303,9 @@ static int decode_map(mb_reader *r, const msgbus_field *f, void *m, const mb_fra
         if (nul)
             return mb_reader_fail(r, MSGBUS_ETYPE, r->pos, &frame,
                                   "key contains \\u0000, which C strings cannot hold");
-        char *owned = mb_strndup(key, key_len);
+        char *owned = msgbus_strndup(key, key_len);
         if (!owned || grow(slot, *count, &cap, f->elem_size) < 0) {
-            free(owned);
+            msgbus_free(owned);
             return mb_reader_fail(r, MSGBUS_ENOMEM, r->pos, at, "out of memory");
         }
         char *entry = (char *)mb_load_ptr(slot) + *count * f->elem_size;
@@ -334,7 +334,7 @@ static int decode_field(mb_reader *r, const msgbus_field *f, void *m, const mb_f
     if (mb_is_record_ptr(f)) {
         if (kind != MB_KIND_OBJECT)
             return type_error(r, kind, "object", at);
-        void *rec = malloc(f->record->size);
+        void *rec = msgbus_malloc(f->record->size);
         if (!rec)
             return mb_reader_fail(r, MSGBUS_ENOMEM, r->pos, at, "out of memory");
         msgbus_value_init(f->record, rec);
@@ -376,7 +376,7 @@ static int finish_record(mb_reader *r, const msgbus_type *type, void *m, const b
             return mb_reader_fail(r, MSGBUS_ETYPE, end, &frame, "missing required field");
         if (f->scalar == MSGBUS_STRING && f->container == MSGBUS_SINGLE) {
             const char *text = f->default_value;
-            char *copy = mb_strndup(text, strlen(text));
+            char *copy = msgbus_strndup(text, strlen(text));
             if (!copy)
                 return mb_reader_fail(r, MSGBUS_ENOMEM, end, &frame, "out of memory");
             mb_store_ptr(mb_slot(m, f->offset), copy);
@@ -392,7 +392,7 @@ static int decode_record(mb_reader *r, const msgbus_type *type, void *m, const m
         return type_error(r, kind, "object", at);
     bool seen_small[64], *seen = seen_small;
     if (type->n_fields > 64) {
-        seen = calloc(type->n_fields, sizeof *seen);
+        seen = msgbus_calloc(type->n_fields, sizeof *seen);
         if (!seen)
             return mb_reader_fail(r, MSGBUS_ENOMEM, r->pos, at, "out of memory");
     } else {
@@ -424,7 +424,7 @@ static int decode_record(mb_reader *r, const msgbus_type *type, void *m, const m
     if (rc == 0)
         rc = finish_record(r, type, m, seen, r->pos, at);
     if (seen != seen_small)
-        free(seen);
+        msgbus_free(seen);
     return rc;
 }
 

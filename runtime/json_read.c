@@ -39,7 +39,7 @@ mb_kind mb_tree_kind(const mb_reader *r)
 
 void mb_reader_free(mb_reader *r)
 {
-    free(r->scratch);
+    msgbus_free(r->scratch);
     r->scratch = NULL;
     r->scratch_cap = 0;
 }
@@ -176,7 +176,7 @@ static int grow_scratch(mb_reader *r, size_t need)
     size_t cap = r->scratch_cap ? r->scratch_cap : 64;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(r->scratch, cap);
+    char *p = msgbus_realloc(r->scratch, cap);
     if (!p)
         return MSGBUS_ENOMEM;
     r->scratch = p;
@@ -234,7 +234,7 @@ static int tree_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n,
         *out = (char *)s;
         return 0;
     }
-    *out = malloc(len + 1);
+    *out = msgbus_malloc(len + 1);
     if (!*out)
         return mb_reader_fail(r, MSGBUS_ENOMEM, 0, at, "out of memory");
     memcpy(*out, s, len + 1);
@@ -302,7 +302,7 @@ int mb_read_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, boo
     }
     char *buf;
     if (mode == MB_STRING_OWN) {
-        buf = malloc(raw + 1);
+        buf = msgbus_malloc(raw + 1);
         if (!buf)
             return mb_reader_fail(r, MSGBUS_ENOMEM, start, at, "out of memory");
     } else {

@@ -258,13 +258,13 @@ static int tree_value(writer *w, const msgbus_field *f, const void *p, const cha
     case MSGBUS_BYTES: {
         const msgbus_bytes *b = p;
         size_t len = mb_base64_length(b->len);
-        char *t = malloc(len + 1);
+        char *t = msgbus_malloc(len + 1);
         if (!t)
             return mb_fail(w->err, MSGBUS_ENOMEM, at, "out of memory");
         if (b->len)
             mb_base64_encode(b->data, b->len, t);
         v = json_stringn(t, len);
-        free(t);
+        msgbus_free(t);
         break;
     }
     case MSGBUS_TIMESTAMP:

@@ -14,7 +14,7 @@ int msgbus_use(msgbus_bus *bus, msgbus_before_fn before, msgbus_after_fn after,
         return MSGBUS_EINVAL;
     if (bus->busy)
         return MSGBUS_ESTATE;
-    mw = realloc(bus->mw, (bus->n_mw + 1) * sizeof *mw);
+    mw = msgbus_realloc(bus->mw, (bus->n_mw + 1) * sizeof *mw);
     if (mw == NULL)
         return MSGBUS_ENOMEM;
     mw[bus->n_mw].before = before;

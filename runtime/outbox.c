@@ -8,17 +8,6 @@
 #include <time.h>
 #include <msgbus/value.h>
 
-char *outbox_strdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 int64_t msgbus_outbox_now(void)
 {
     struct timespec ts;
@@ -30,11 +19,11 @@ void msgbus_outbox_row_clear(msgbus_outbox_row *row)
 {
     if (!row)
         return;
-    free(row->type);
-    free(row->payload);
-    free(row->meta);
-    free(row->last_error);
-    free(row->locked_by);
+    msgbus_free(row->type);
+    msgbus_free(row->payload);
+    msgbus_free(row->meta);
+    msgbus_free(row->last_error);
+    msgbus_free(row->locked_by);
     memset(row, 0, sizeof *row);
 }
 
@@ -44,12 +33,12 @@ void msgbus_outbox_rows_free(msgbus_outbox_row *rows, size_t n)
         return;
     for (size_t i = 0; i < n; i++)
         msgbus_outbox_row_clear(&rows[i]);
-    free(rows);
+    msgbus_free(rows);
 }
 
 msgbus_outbox_repo *msgbus_outbox_repo_new(const msgbus_outbox_repo_ops *ops, void *self)
 {
-    msgbus_outbox_repo *repo = ops ? malloc(sizeof *repo) : NULL;
+    msgbus_outbox_repo *repo = ops ? msgbus_malloc(sizeof *repo) : NULL;
     if (!repo) {
         if (ops && ops->free)
             ops->free(self);
@@ -67,7 +56,7 @@ void msgbus_outbox_repo_free(msgbus_outbox_repo *repo)
         return;
     if (repo->ops->free)
         repo->ops->free(repo->self);
-    free(repo);
+    msgbus_free(repo);
 }
 
 void *msgbus_outbox_repo_self(const msgbus_outbox_repo *repo)
@@ -135,7 +124,7 @@ int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char
     }
     rc = repo->ops->insert(repo->self, &row, err);
     msgbus_buf_clear(&payload);
-    free(row.meta);
+    msgbus_free(row.meta);
     return rc;
 }
 

@@ -16,7 +16,7 @@ int msgbus_outbox_dispatch(msgbus_bus *bus, const msgbus_outbox_row *row, void *
         return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL,
                                 "row %s: type %s is not in any module installed on the bus",
                                 row->id, row->type);
-    void *msg = malloc(type->size);
+    void *msg = msgbus_malloc(type->size);
     if (!msg)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "row %s: out of memory", row->id);
     msgbus_error derr;
@@ -29,6 +29,6 @@ int msgbus_outbox_dispatch(msgbus_bus *bus, const msgbus_outbox_row *row, void *
         rc = msgbus_handle(bus, (const msgbus_msg *)msg, NULL, err);
     }
     msgbus_value_clear(type, msg);
-    free(msg);
+    msgbus_free(msg);
     return rc;
 }

@@ -12,6 +12,5 @@ struct msgbus_outbox_repo {
 };
 
 /* A malloc'd copy of s, or NULL for NULL (and when out of memory). */
-char *outbox_strdup(const char *s);
 
 #endif /* MSGBUS_OUTBOX_INTERNAL_H */

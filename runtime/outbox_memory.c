@@ -45,11 +45,11 @@ static int oom(msgbus_error *err)
 static int copy_row(msgbus_outbox_row *dst, const msgbus_outbox_row *src)
 {
     *dst = *src;
-    dst->type = outbox_strdup(src->type);
-    dst->payload = outbox_strdup(src->payload);
-    dst->meta = outbox_strdup(src->meta);
-    dst->last_error = outbox_strdup(src->last_error);
-    dst->locked_by = outbox_strdup(src->locked_by);
+    dst->type = msgbus_strdup(src->type);
+    dst->payload = msgbus_strdup(src->payload);
+    dst->meta = msgbus_strdup(src->meta);
+    dst->last_error = msgbus_strdup(src->last_error);
+    dst->locked_by = msgbus_strdup(src->locked_by);
     if ((src->type && !dst->type) || (src->payload && !dst->payload) ||
         (src->meta && !dst->meta) || (src->last_error && !dst->last_error) ||
         (src->locked_by && !dst->locked_by)) {
@@ -62,10 +62,10 @@ static int copy_row(msgbus_outbox_row *dst, const msgbus_outbox_row *src)
 /* Replaces *slot (malloc'd text) by a copy of text. */
 static int set_text(char **slot, const char *text)
 {
-    char *copy = outbox_strdup(text);
+    char *copy = msgbus_strdup(text);
     if (text && !copy)
         return MSGBUS_ENOMEM;
-    free(*slot);
+    msgbus_free(*slot);
     *slot = copy;
     return 0;
 }
@@ -77,7 +77,7 @@ static int mem_insert(void *self, const msgbus_outbox_row *row, msgbus_error *er
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox: a row with id %s exists", row->id);
     if (m->n == m->cap) {
         size_t cap = m->cap ? 2 * m->cap : 16;
-        msgbus_outbox_row *rows = realloc(m->rows, cap * sizeof *rows);
+        msgbus_outbox_row *rows = msgbus_realloc(m->rows, cap * sizeof *rows);
         if (!rows)
             return oom(err);
         m->rows = rows;
@@ -106,7 +106,7 @@ static int hand_out(msgbus_outbox_row **picked, size_t n, msgbus_outbox_row **ro
     *count = 0;
     if (n == 0)
         return 0;
-    msgbus_outbox_row *out = calloc(n, sizeof *out);
+    msgbus_outbox_row *out = msgbus_calloc(n, sizeof *out);
     if (!out)
         return oom(err);
     for (size_t i = 0; i < n; i++) {
@@ -124,7 +124,7 @@ static int mem_claim(void *self, int64_t now, const char *worker, int64_t until,
                      msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
 {
     memory_repo *m = self;
-    msgbus_outbox_row **picked = malloc((m->n ? m->n : 1) * sizeof *picked);
+    msgbus_outbox_row **picked = msgbus_malloc((m->n ? m->n : 1) * sizeof *picked);
     if (!picked)
         return oom(err);
     size_t k = 0;
@@ -137,15 +137,23 @@ static int mem_claim(void *self, int64_t now, const char *worker, int64_t until,
     if (k > max)
         k = max;
     int rc = 0;
-    for (size_t i = 0; i < k && rc == 0; i++) {
-        rc = set_text(&picked[i]->locked_by, worker);
-        picked[i]->locked_until = until;
+    size_t leased = 0;
+    for (; leased < k && rc == 0; leased++) {
+        rc = set_text(&picked[leased]->locked_by, worker);
+        picked[leased]->locked_until = until;
     }
     if (rc == 0)
         rc = hand_out(picked, k, rows, n, err);
     else
         oom(err);
-    free(picked);
+    if (rc < 0) {
+        /* A claim that failed leases nothing. */
+        for (size_t i = 0; i < leased; i++) {
+            set_text(&picked[i]->locked_by, NULL);
+            picked[i]->locked_until = 0;
+        }
+    }
+    msgbus_free(picked);
     return rc;
 }
 
@@ -230,7 +238,7 @@ static int mem_list(void *self, msgbus_outbox_state state, size_t limit,
                     msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
 {
     memory_repo *m = self;
-    msgbus_outbox_row **picked = malloc((m->n ? m->n : 1) * sizeof *picked);
+    msgbus_outbox_row **picked = msgbus_malloc((m->n ? m->n : 1) * sizeof *picked);
     if (!picked)
         return oom(err);
     size_t k = 0;
@@ -238,7 +246,7 @@ static int mem_list(void *self, msgbus_outbox_state state, size_t limit,
         if (in_state(&m->rows[i], state))
             picked[k++] = &m->rows[i];
     int rc = hand_out(picked, k, rows, n, err);
-    free(picked);
+    msgbus_free(picked);
     return rc;
 }
 
@@ -295,7 +303,7 @@ static void mem_free(void *self)
     if (!m)
         return;
     msgbus_outbox_rows_free(m->rows, m->n);
-    free(m);
+    msgbus_free(m);
 }
 
 static const msgbus_outbox_repo_ops memory_ops = {
@@ -315,7 +323,7 @@ static const msgbus_outbox_repo_ops memory_ops = {
 
 msgbus_outbox_repo *msgbus_outbox_memory_new(void)
 {
-    memory_repo *m = calloc(1, sizeof *m);
+    memory_repo *m = msgbus_calloc(1, sizeof *m);
     if (!m)
         return NULL;
     return msgbus_outbox_repo_new(&memory_ops, m);

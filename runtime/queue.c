@@ -14,7 +14,7 @@
 void queue_free(msg_queue *q)
 {
     queue_truncate(q, 0);
-    free(q->buf);
+    msgbus_free(q->buf);
     memset(q, 0, sizeof *q);
 }
 
@@ -34,7 +34,7 @@ int queue_push(msg_queue *q, const msgbus_msg *msg, uint64_t id, uint64_t causat
         unsigned char *buf;
         while (q->tail + size > cap)
             cap *= 2;
-        buf = realloc(q->buf, cap);
+        buf = msgbus_realloc(q->buf, cap);
         if (buf == NULL)
             return MSGBUS_ENOMEM;
         q->buf = buf;

@@ -6,7 +6,7 @@
 
 msgbus_results *msgbus_results_new(void)
 {
-    return calloc(1, sizeof(msgbus_results));
+    return msgbus_calloc(1, sizeof(msgbus_results));
 }
 
 void msgbus_results_free(msgbus_results *r)
@@ -14,8 +14,8 @@ void msgbus_results_free(msgbus_results *r)
     if (r == NULL)
         return;
     msgbus_results_reset(r);
-    free(r->items);
-    free(r);
+    msgbus_free(r->items);
+    msgbus_free(r);
 }
 
 void msgbus_results_reset(msgbus_results *r)
@@ -49,7 +49,7 @@ size_t msgbus_results_failed(const msgbus_results *r)
 int results_grow(msgbus_results *r)
 {
     size_t cap = r->cap ? r->cap * 2 : 8, i;
-    result_entry *items = realloc(r->items, cap * sizeof *items);
+    result_entry *items = msgbus_realloc(r->items, cap * sizeof *items);
     if (items == NULL)
         return MSGBUS_ENOMEM;
     r->items = items;

@@ -70,7 +70,7 @@ int mb_base64_decode(const char *text, size_t n, msgbus_bytes *out)
         return 0;
     size_t pad = text[n - 1] == '=' ? (text[n - 2] == '=' ? 2 : 1) : 0;
     size_t len = n / 4 * 3 - pad;
-    uint8_t *data = malloc(len);
+    uint8_t *data = msgbus_malloc(len);
     if (!data)
         return MSGBUS_ENOMEM;
     size_t o = 0;
@@ -95,7 +95,7 @@ int mb_base64_decode(const char *text, size_t n, msgbus_bytes *out)
     out->len = len;
     return 0;
 bad:
-    free(data);
+    msgbus_free(data);
     return -1;
 }
 
@@ -414,7 +414,7 @@ int mb_parse_double(const char *text, size_t n, double *out)
 #if defined(__GLIBC__)
     pthread_once(&c_locale_once, make_c_locale);
     if (c_locale) {
-        char small[128], *copy = n < sizeof small ? small : malloc(n + 1);
+        char small[128], *copy = n < sizeof small ? small : msgbus_malloc(n + 1);
         if (!copy)
             return MSGBUS_ENOMEM;
         memcpy(copy, text, n);
@@ -423,7 +423,7 @@ int mb_parse_double(const char *text, size_t n, double *out)
         double d = strtod_l(copy, NULL, c_locale);
         int rc = errno == ERANGE && isinf(d) ? -1 : 0;
         if (copy != small)
-            free(copy);
+            msgbus_free(copy);
         *out = d;
         return rc;
     }
@@ -434,7 +434,7 @@ int mb_parse_double(const char *text, size_t n, double *out)
     char small[128], *buf = small;
     size_t need = n * point_len + 1;
     if (need > sizeof small) {
-        buf = malloc(need);
+        buf = msgbus_malloc(need);
         if (!buf)
             return MSGBUS_ENOMEM;
     }
@@ -452,7 +452,7 @@ int mb_parse_double(const char *text, size_t n, double *out)
     double d = strtod(buf, NULL);
     int rc = errno == ERANGE && isinf(d) ? -1 : 0;
     if (buf != small)
-        free(buf);
+        msgbus_free(buf);
     *out = d;
     return rc;
 }

@@ -5,16 +5,6 @@
 
 #include "codec.h"
 
-char *mb_strndup(const char *s, size_t n)
-{
-    char *copy = malloc(n + 1);
-    if (copy) {
-        memcpy(copy, s, n);
-        copy[n] = '\0';
-    }
-    return copy;
-}
-
 size_t mb_scalar_size(const msgbus_field *f)
 {
     switch (f->scalar) {
@@ -49,10 +39,10 @@ void mb_value_release(const msgbus_field *f, void *p)
 {
     switch (f->scalar) {
     case MSGBUS_STRING:
-        free(mb_load_ptr(p));
+        msgbus_free(mb_load_ptr(p));
         break;
     case MSGBUS_BYTES:
-        free(((msgbus_bytes *)p)->data);
+        msgbus_free(((msgbus_bytes *)p)->data);
         break;
     case MSGBUS_RECORD:
         release_fields(f->record, p);
@@ -70,7 +60,7 @@ static void release_field(const msgbus_field *f, void *m)
             void *rec = mb_load_ptr(slot);
             if (rec) {
                 release_fields(f->record, rec);
-                free(rec);
+                msgbus_free(rec);
             }
         } else {
             mb_value_release(f, slot);
@@ -82,13 +72,13 @@ static void release_field(const msgbus_field *f, void *m)
     for (size_t i = 0; i < n; i++) {
         char *item = items + i * f->elem_size;
         if (f->container == MSGBUS_MAP) {
-            free(mb_load_ptr(item));
+            msgbus_free(mb_load_ptr(item));
             mb_value_release(f, item + f->value_offset);
         } else {
             mb_value_release(f, item);
         }
     }
-    free(items);
+    msgbus_free(items);
 }
 
 static void release_fields(const msgbus_type *type, void *m)
@@ -130,7 +120,7 @@ static int copy_value(const msgbus_field *f, void *dst, const void *src)
     case MSGBUS_STRING: {
         const char *s = mb_load_ptr(src);
         if (s) {
-            char *copy = mb_strndup(s, strlen(s));
+            char *copy = msgbus_strndup(s, strlen(s));
             if (!copy)
                 return MSGBUS_ENOMEM;
             mb_store_ptr(dst, copy);
@@ -141,7 +131,7 @@ static int copy_value(const msgbus_field *f, void *dst, const void *src)
         const msgbus_bytes *b = src;
         msgbus_bytes *d = dst;
         if (b->len > 0) {
-            d->data = malloc(b->len);
+            d->data = msgbus_malloc(b->len);
             if (!d->data)
                 return MSGBUS_ENOMEM;
             memcpy(d->data, b->data, b->len);
@@ -169,7 +159,7 @@ static int copy_field(const msgbus_field *f, void *dst, const void *src)
         const void *rec = mb_load_ptr(sslot);
         if (!rec)
             return 0;
-        void *copy = malloc(f->record->size);
+        void *copy = msgbus_malloc(f->record->size);
         if (!copy)
             return MSGBUS_ENOMEM;
         msgbus_value_init(f->record, copy);
@@ -184,7 +174,7 @@ static int copy_field(const msgbus_field *f, void *dst, const void *src)
         return 0;
     const char *items = mb_load_ptr(sslot);
     /* Zeroed elements are safe to release if a later copy fails. */
-    char *copy = calloc(n, f->elem_size);
+    char *copy = msgbus_calloc(n, f->elem_size);
     if (!copy)
         return MSGBUS_ENOMEM;
     mb_store_ptr(dslot, copy);
@@ -195,7 +185,7 @@ static int copy_field(const msgbus_field *f, void *dst, const void *src)
         size_t value_offset = 0;
         if (f->container == MSGBUS_MAP) {
             const char *key = mb_load_ptr(from);
-            char *key_copy = key ? mb_strndup(key, strlen(key)) : mb_strndup("", 0);
+            char *key_copy = key ? msgbus_strndup(key, strlen(key)) : msgbus_strndup("", 0);
             if (!key_copy)
                 return MSGBUS_ENOMEM;
             mb_store_ptr(to, key_copy);

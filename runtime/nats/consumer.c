@@ -35,8 +35,8 @@ void msgbus_nats_consumer_free(msgbus_nats_consumer *c)
         return;
     natsSubscription_Destroy(c->sub);  /* keeps the durable consumer on the server */
     jsCtx_Destroy(c->js);
-    free(c->durable);
-    free(c);
+    msgbus_free(c->durable);
+    msgbus_free(c);
 }
 
 int msgbus_nats_consumer_new(natsConnection *nc, msgbus_bus *bus,
@@ -49,9 +49,9 @@ int msgbus_nats_consumer_new(natsConnection *nc, msgbus_bus *bus,
                                 "nats consumer: needs a connection, a bus, a stream, a durable"
                                 " name and a subject");
     *out = NULL;
-    msgbus_nats_consumer *c = calloc(1, sizeof *c);
-    if (!c || !(c->durable = nats_strdup(opts->durable))) {
-        free(c);
+    msgbus_nats_consumer *c = msgbus_calloc(1, sizeof *c);
+    if (!c || !(c->durable = msgbus_strdup(opts->durable))) {
+        msgbus_free(c);
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "nats consumer: out of memory");
     }
     c->bus = bus;
@@ -106,7 +106,7 @@ static void event_clear(event *ev)
 {
     if (ev->msg) {
         msgbus_value_clear(ev->type, ev->msg);
-        free(ev->msg);
+        msgbus_free(ev->msg);
     }
     memset(ev, 0, sizeof *ev);
 }
@@ -127,15 +127,15 @@ static int decode_event(msgbus_bus *bus, const char *data, int len, event *ev,
     const char *type_name = json_string_value(json_object_get(root, "type"));
     json_t *payload = json_object_get(root, "data");
     int rc = 0;
-    if (!spec || strcmp(spec, "1.0") != 0 || !id || !type_name || !payload)
+    if (!spec || strcmp(spec, "1.0") != 0 || !id || !*id || !type_name || !payload)
         rc = msgbus_error_set(err, MSGBUS_ETYPE, NULL,
-                              "not a CloudEvent 1.0 with id, type and data");
+                              "not a CloudEvent 1.0 with a non-empty id, a type and data");
     else if (strlen(id) >= sizeof ev->id)
         rc = msgbus_error_set(err, MSGBUS_ELIMIT, NULL, "event id too long");
     else if (!(ev->type = msgbus_bus_find_type(bus, type_name)))
         rc = msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "event %s: type %s is not on the bus",
                               id, type_name);
-    else if (!(ev->msg = malloc(ev->type->size)))
+    else if (!(ev->msg = msgbus_malloc(ev->type->size)))
         rc = msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "out of memory");
     if (rc == 0) {
         strcpy(ev->id, id);
@@ -144,7 +144,7 @@ static int decode_event(msgbus_bus *bus, const char *data, int len, event *ev,
         rc = msgbus_value_from_json(ev->type, payload, ev->msg, &derr);
         if (rc < 0) {
             msgbus_value_clear(ev->type, ev->msg);
-            free(ev->msg);
+            msgbus_free(ev->msg);
             ev->msg = NULL;
             msgbus_error_set(err, rc, derr.path, "event %s: bad data for %s: %s", id, type_name,
                              derr.text);

@@ -9,7 +9,6 @@
 int nats_fail(natsStatus s, jsErrCode jerr, const char *what, msgbus_error *err);
 
 /* A malloc'd copy of s, or NULL for NULL or when out of memory. */
-char *nats_strdup(const char *s);
 
 /* The CloudEvent of row (type and payload set, source not NULL), appended
  * to b, so a publisher can reuse one buffer for every row.  Appends the CloudEvent of row to b.  0, MSGBUS_ENOMEM, or MSGBUS_EINVAL

@@ -67,7 +67,7 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
         pthread_mutex_lock(&pub->lock);
         if (pub->n_acks == pub->cap_acks) {
             size_t cap = pub->cap_acks ? 2 * pub->cap_acks : 256;
-            ack *grown = realloc(pub->acks, cap * sizeof *grown);
+            ack *grown = msgbus_realloc(pub->acks, cap * sizeof *grown);
             if (grown) {
                 pub->acks = grown;
                 pub->cap_acks = cap;
@@ -180,11 +180,11 @@ static int w_claim(void *self, int64_t now, const char *worker, int64_t until, s
     int rc = pub->inner->ops->claim(pub->inner->self, now, worker, until, max, rows, n, err);
     if (rc < 0 || pub->depth == 0)
         return rc;
-    free(pub->rows);
-    free(pub->held);
+    msgbus_free(pub->rows);
+    msgbus_free(pub->held);
     pub->n_rows = pub->n_held = pub->next_row = 0;
-    pub->rows = calloc(*n ? *n : 1, sizeof *pub->rows);
-    pub->held = calloc(*n ? *n : 1, sizeof *pub->held);
+    pub->rows = msgbus_calloc(*n ? *n : 1, sizeof *pub->rows);
+    pub->held = msgbus_calloc(*n ? *n : 1, sizeof *pub->held);
     if (!pub->rows || !pub->held) {
         msgbus_outbox_rows_free(*rows, *n);
         *rows = NULL;
@@ -373,13 +373,13 @@ void msgbus_nats_publisher_free(msgbus_nats_publisher *pub)
     }
     msgbus_outbox_repo_free(pub->wrapped);
     pthread_mutex_destroy(&pub->lock);
-    free(pub->acks);
-    free(pub->rows);
-    free(pub->held);
-    free(pub->source);
-    free(pub->prefix);
+    msgbus_free(pub->acks);
+    msgbus_free(pub->rows);
+    msgbus_free(pub->held);
+    msgbus_free(pub->source);
+    msgbus_free(pub->prefix);
     msgbus_buf_clear(&pub->event);
-    free(pub);
+    msgbus_free(pub);
 }
 
 int msgbus_nats_publisher_new(natsConnection *nc, msgbus_outbox_repo *repo,
@@ -394,15 +394,15 @@ int msgbus_nats_publisher_new(natsConnection *nc, msgbus_outbox_repo *repo,
     if (!out || !nc || !repo || opts->max_in_flight <= 0 || opts->ack_timeout_ms <= 0)
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "nats publisher: invalid arguments");
     *out = NULL;
-    msgbus_nats_publisher *pub = calloc(1, sizeof *pub);
+    msgbus_nats_publisher *pub = msgbus_calloc(1, sizeof *pub);
     if (!pub)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "nats publisher: out of memory");
     pthread_mutex_init(&pub->lock, NULL);
     pub->nc = nc;
     pub->inner = repo;
     pub->ack_timeout_ms = opts->ack_timeout_ms;
-    pub->source = nats_strdup(opts->source ? opts->source : "msgbus");
-    pub->prefix = nats_strdup(opts->subject_prefix);
+    pub->source = msgbus_strdup(opts->source ? opts->source : "msgbus");
+    pub->prefix = msgbus_strdup(opts->subject_prefix);
     const msgbus_outbox_repo_ops *ops = repo->ops->begin_batch && repo->ops->end_batch &&
                                         repo->ops->begin_row && repo->ops->end_row
                                       ? &wrapped_ops : &plain_ops;

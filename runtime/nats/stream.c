@@ -4,17 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *nats_strdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 int nats_fail(natsStatus s, jsErrCode jerr, const char *what, msgbus_error *err)
 {
     const char *last = nats_GetLastError(NULL);

@@ -46,7 +46,7 @@ static int inbox_end(void *self, bool commit, msgbus_error *err)
 
 static void inbox_free(void *self)
 {
-    free(self);
+    msgbus_free(self);
 }
 
 static const msgbus_inbox_ops pg_inbox_ops = {
@@ -70,7 +70,7 @@ int msgbus_pg_inbox_new(PGconn *conn, const char *table, msgbus_inbox *out, msgb
     int rc = pg_schema_ensure(conn, table, false, 0, err);
     if (rc < 0)
         return rc;
-    pg_inbox *in = calloc(1, sizeof *in);
+    pg_inbox *in = msgbus_calloc(1, sizeof *in);
     if (!in)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "pg inbox: out of memory");
     in->conn = conn;

@@ -140,7 +140,7 @@ static char *field_text(PGresult *res, int i, int col, bool *oom)
     if (PQgetisnull(res, i, col))
         return NULL;
     size_t n = (size_t)PQgetlength(res, i, col);
-    char *p = malloc(n + 1);
+    char *p = msgbus_malloc(n + 1);
     if (!p) {
         *oom = true;
         return NULL;
@@ -190,7 +190,7 @@ static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *
     if (rc < 0)
         return rc;
     size_t count = (size_t)PQntuples(res);
-    msgbus_outbox_row *out = count ? calloc(count, sizeof *out) : NULL;
+    msgbus_outbox_row *out = count ? msgbus_calloc(count, sizeof *out) : NULL;
     size_t done = 0;
     if (count && !out)
         rc = MSGBUS_ENOMEM;
@@ -239,7 +239,7 @@ static char *marks_array(const pg_repo *r)
     size_t size = 3;
     for (size_t i = 0; i < r->n_marks; i++)
         size += 2 * strlen(r->marks[i]) + 3;
-    char *array = malloc(size), *p = array;
+    char *array = msgbus_malloc(size), *p = array;
     if (!array)
         return NULL;
     *p++ = '{';
@@ -273,7 +273,7 @@ static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
     const char *params[2] = { array, at };
     int rc = pg_run_pipelined(r, NULL, PG_PROCESSED_MANY, 2, params, end,
                               "marking rows processed", NULL, err);
-    free(array);
+    msgbus_free(array);
     r->n_marks = 0;
     return rc;
 }
@@ -289,7 +289,7 @@ static int pg_mark_processed(void *self, const char *id, int64_t now, msgbus_err
     }
     if (r->n_marks == r->cap_marks) {
         size_t cap = r->cap_marks ? 2 * r->cap_marks : 128;
-        void *grown = realloc(r->marks, cap * sizeof *r->marks);
+        void *grown = msgbus_realloc(r->marks, cap * sizeof *r->marks);
         if (!grown)
             return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "table %s: out of memory", r->table);
         r->marks = grown;
@@ -386,7 +386,7 @@ static int pg_get(void *self, const char *id, msgbus_outbox_row *row, msgbus_err
         return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "table %s: no row with id %s",
                                 r->table, id);
     *row = rows[0];
-    free(rows);
+    msgbus_free(rows);
     return 0;
 }
 
@@ -537,8 +537,8 @@ static void pg_free(void *self)
             snprintf(sql, sizeof sql, "DEALLOCATE \"%s\"", r->names[i]);
             PQclear(PQexec(r->conn, sql));
         }
-    free(r->marks);
-    free(r);
+    msgbus_free(r->marks);
+    msgbus_free(r);
 }
 
 static const msgbus_outbox_repo_ops pg_ops = {
@@ -608,7 +608,7 @@ int msgbus_pg_outbox_new(PGconn *conn, const char *table, unsigned flags,
                                 "pg outbox: invalid table name \"%.60s\": use letters, digits"
                                 " and '_', not starting with a digit, at most %d characters",
                                 table, MSGBUS_PG_TABLE_MAX);
-    pg_repo *r = calloc(1, sizeof *r);
+    pg_repo *r = msgbus_calloc(1, sizeof *r);
     if (!r)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "pg outbox: out of memory");
     r->magic = PG_REPO_MAGIC;

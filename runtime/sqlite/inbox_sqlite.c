@@ -67,7 +67,7 @@ static void inbox_free(void *self)
     sqlite_inbox *in = self;
     if (in)
         sqlite3_finalize(in->insert);
-    free(in);
+    msgbus_free(in);
 }
 
 static const msgbus_inbox_ops sqlite_inbox_ops = {
@@ -88,7 +88,7 @@ int msgbus_sqlite_inbox_new(sqlite3 *db, const char *table, msgbus_inbox *out, m
     if (!msgbus_outbox_table_name_valid(table))
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "sqlite inbox: invalid table name \"%.60s\"",
                                 table);
-    sqlite_inbox *in = calloc(1, sizeof *in);
+    sqlite_inbox *in = msgbus_calloc(1, sizeof *in);
     if (!in)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "sqlite inbox: out of memory");
     in->db = db;

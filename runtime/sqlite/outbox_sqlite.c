@@ -115,7 +115,7 @@ static char *column_text(sqlite3_stmt *st, int i, bool *oom)
     if (!t)
         return NULL;
     size_t n = (size_t)sqlite3_column_bytes(st, i);
-    char *p = malloc(n + 1);
+    char *p = msgbus_malloc(n + 1);
     if (!p) {
         *oom = true;
         return NULL;
@@ -163,7 +163,7 @@ static int collect(sqlite_repo *r, sqlite3_stmt *st, const char *what, msgbus_ou
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && status == 0) {
         if (count == cap) {
             size_t ncap = cap ? 2 * cap : 16;
-            msgbus_outbox_row *grown = realloc(out, ncap * sizeof *grown);
+            msgbus_outbox_row *grown = msgbus_realloc(out, ncap * sizeof *grown);
             if (!grown) {
                 status = MSGBUS_ENOMEM;
                 break;
@@ -220,8 +220,8 @@ static int sq_claim(void *self, int64_t now, const char *worker, int64_t until, 
     for (size_t i = 0; i < *n && in_batch; i++) {
         msgbus_outbox_row *row = &(*rows)[i];
         size_t len = strlen(worker) + 1;
-        free(row->locked_by);
-        if (!(row->locked_by = malloc(len))) {
+        msgbus_free(row->locked_by);
+        if (!(row->locked_by = msgbus_malloc(len))) {
             msgbus_outbox_rows_free(*rows, *n);
             *rows = NULL;
             *n = 0;
@@ -323,12 +323,12 @@ static int sq_get(void *self, const char *id, msgbus_outbox_row *row, msgbus_err
     if (rc < 0)
         return rc;
     if (n == 0) {
-        free(rows);
+        msgbus_free(rows);
         return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "outbox table %s: no row with id %s",
                                 r->table, id);
     }
     *row = rows[0];
-    free(rows);
+    msgbus_free(rows);
     return 0;
 }
 
@@ -412,7 +412,7 @@ static void sq_free(void *self)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(r->st[i]);
-    free(r);
+    msgbus_free(r);
 }
 
 static const msgbus_outbox_repo_ops sqlite_ops = {
@@ -462,7 +462,7 @@ int msgbus_sqlite_outbox_new(sqlite3 *db, const char *table, unsigned flags,
                                 "sqlite outbox: invalid table name \"%.60s\": use letters, digits"
                                 " and '_', not starting with a digit, at most %d characters",
                                 table, MSGBUS_SQLITE_TABLE_MAX);
-    sqlite_repo *r = calloc(1, sizeof *r);
+    sqlite_repo *r = msgbus_calloc(1, sizeof *r);
     if (!r)
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "sqlite outbox: out of memory");
     r->db = db;

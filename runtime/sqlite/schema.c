@@ -5,11 +5,19 @@
 
 #include <stdio.h>
 
+/* The database's file name for error texts ("" for an in-memory one). */
+static const char *file_of(sqlite3 *db)
+{
+    const char *file = sqlite3_db_filename(db, "main");
+    return file ? file : "";
+}
+
 int sqlite_fail(sqlite3 *db, const char *table, const char *what, msgbus_error *err)
 {
     int code = sqlite3_errcode(db) == SQLITE_CONSTRAINT ? MSGBUS_EINVAL : MSGBUS_EIO;
-    return msgbus_error_set(err, code, NULL, "outbox table %s: %s: %s", table, what,
-                            sqlite3_errmsg(db));
+    const char *file = file_of(db);
+    return msgbus_error_set(err, code, NULL, "outbox table %s%s%s: %s: %s", table,
+                            *file ? " in " : "", file, what, sqlite3_errmsg(db));
 }
 
 static int table_exists(sqlite3 *db, const char *table, msgbus_error *err)
@@ -34,8 +42,7 @@ int sqlite_schema_ensure(sqlite3 *db, const char *table, unsigned flags, msgbus_
         int found = table_exists(db, table, err);
         if (found == 0)
             return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL, "no outbox table %s in %s", table,
-                                    sqlite3_db_filename(db, "main") && *sqlite3_db_filename(db, "main")
-                                        ? sqlite3_db_filename(db, "main") : "the database");
+                                    *file_of(db) ? file_of(db) : "the database");
         return found < 0 ? found : 0;
     }
     char sql[2048];

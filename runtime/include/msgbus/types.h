@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <msgbus/alloc.h>
 
 #ifdef __cplusplus
 extern "C" {
