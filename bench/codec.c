@@ -466,7 +466,7 @@ static int compare_doubles(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-#define ROUNDS 9
+#define ROUNDS 21
 
 static void run_shape(shape *s, long iterations)
 {
@@ -578,8 +578,8 @@ int main(int argc, char **argv)
     printf("protobuf-c comparison skipped: configured without libprotobuf-c and protoc-c\n");
 #endif
     printf("%s\n", shapes[0].text);
-    run_shape(&shapes[0], 20000 * scale);
-    run_shape(&shapes[1], 1000 * scale);
-    run_shape(&shapes[2], 5000 * scale);
+    run_shape(&shapes[0], 10000 * scale);
+    run_shape(&shapes[1], 500 * scale);
+    run_shape(&shapes[2], 2500 * scale);
     return 0;
 }

@@ -312,19 +312,31 @@ size_t mb_utf8_put(uint32_t cp, char *out)
 
 /* --------------------------------------------------------------- numbers */
 
-/* Writes the digits of v and a NUL; returns the number of digits. */
+/* Writes the digits of v and a NUL; returns the number of digits.  Two
+ * digits per division: integers are most of what encoders write. */
 static int put_digits(uint64_t v, char *out)
 {
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
     char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (int i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    out[n] = '\0';
-    return n;
+    int n = 24;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--n] = pairs[2 * r + 1];
+        tmp[--n] = pairs[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--n] = pairs[2 * v + 1];
+        tmp[--n] = pairs[2 * v];
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    memcpy(out, tmp + n, (size_t)(24 - n));
+    out[24 - n] = '\0';
+    return 24 - n;
 }
 
 int mb_format_uint(uint64_t v, char out[MB_NUMBER_TEXT])
