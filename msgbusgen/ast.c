@@ -166,3 +166,17 @@ const char *ast_builtin_name(builtin_type bt)
     }
     return "?";
 }
+
+void ast_integer_range(builtin_type bt, uint64_t *neg, uint64_t *pos)
+{
+    switch (bt) {
+    case BT_INT8:   *neg = 128u;        *pos = 127u; break;
+    case BT_INT16:  *neg = 32768u;      *pos = 32767u; break;
+    case BT_INT32:  *neg = 2147483648u; *pos = 2147483647u; break;
+    case BT_INT64:  *neg = (uint64_t)INT64_MAX + 1; *pos = (uint64_t)INT64_MAX; break;
+    case BT_UINT8:  *neg = 0; *pos = 255u; break;
+    case BT_UINT16: *neg = 0; *pos = 65535u; break;
+    case BT_UINT32: *neg = 0; *pos = 4294967295u; break;
+    default:        *neg = 0; *pos = UINT64_MAX; break;
+    }
+}

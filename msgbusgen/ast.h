@@ -66,10 +66,21 @@ typedef struct literal {
     span span;
 } literal;
 
+/* How a field is held in its struct (msgbusgen(1), GENERATED NAMES):
+ * decided once by sema, read by the header, the descriptors and, through
+ * the descriptors, the runtime. */
+typedef enum field_storage {
+    STORAGE_PLAIN = 0,      /* T x (lists and maps: size_t n_x; T *x; optional
+                               strings: char *x, NULL when absent) */
+    STORAGE_HAS_FLAG,       /* bool has_x; T x: optional scalars and enums */
+    STORAGE_POINTER         /* T *x, NULL when absent: optional records */
+} field_storage;
+
 typedef struct field {
     char *name;
     span name_span;
     type_ref type;
+    field_storage storage;      /* sema */
     literal *default_value;     /* NULL when none */
     char *doc;                  /* /// text, lines joined with '\n', or NULL */
     span span;
@@ -192,5 +203,7 @@ void ast_program_free(program *p);
 const char *ast_decl_kind_name(decl_kind kind);
 /* "int64", "string", ... */
 const char *ast_builtin_name(builtin_type bt);
+/* Range of an integer builtin: from -neg to pos (uint64 for any other). */
+void ast_integer_range(builtin_type bt, uint64_t *neg, uint64_t *pos);
 
 #endif /* MSGBUSGEN_AST_H */

@@ -1,4 +1,5 @@
 /* diag.c - GCC-style diagnostics: location, message, source line, caret. */
+#define _XOPEN_SOURCE 700   /* open_memstream */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,98 @@ static const char *level_name(diag_level level)
     case DIAG_NOTE:    return "note";
     }
     return "error";
+}
+
+static const struct {
+    const char *name;
+    bool on_by_default;
+} warnings[W_COUNT] = {
+    [W_UNHANDLED_COMMAND] = { "unhandled-command", true },
+    [W_EMIT_CYCLE] = { "emit-cycle", true },
+    [W_UNHANDLED_EVENT] = { "unhandled-event", false },
+    [W_UNUSED_TYPE] = { "unused-type", false },
+};
+
+const char *diag_warning_name(diag_warning w)
+{
+    return warnings[w].name;
+}
+
+bool diag_warning_on(const diag_sink *sink, diag_warning w)
+{
+    return sink->enabled[w] ? sink->enabled[w] > 0 : warnings[w].on_by_default;
+}
+
+static bool warning_is_error(const diag_sink *sink, diag_warning w)
+{
+    return sink->error[w] ? sink->error[w] > 0 : sink->werror;
+}
+
+static int find_warning(const char *name)
+{
+    int w;
+
+    for (w = 0; w < W_COUNT; w++)
+        if (strcmp(warnings[w].name, name) == 0)
+            return w;
+    return -1;
+}
+
+int diag_warning_option(diag_sink *sink, const char *option, const char **suggest)
+{
+    const char *names[W_COUNT];
+    const char *name;
+    int w, on = 1;
+
+    *suggest = NULL;
+    if (strncmp(option, "-W", 2) != 0)
+        return -1;
+    name = option + 2;
+    if (strcmp(name, "all") == 0) {
+        for (w = 0; w < W_COUNT; w++)
+            sink->enabled[w] = 1;
+        return 0;
+    }
+    if (strcmp(name, "error") == 0) {
+        sink->werror = true;
+        return 0;
+    }
+    if (strcmp(name, "no-error") == 0) {
+        sink->werror = false;
+        return 0;
+    }
+    if (strncmp(name, "no-", 3) == 0) {
+        on = 0;
+        name += 3;
+    }
+    if (strncmp(name, "error=", 6) == 0) {
+        w = find_warning(name + 6);
+        if (w >= 0) {
+            sink->error[w] = on ? 1 : -1;
+            if (on)
+                sink->enabled[w] = 1;     /* -Werror=NAME also turns it on */
+            return 0;
+        }
+        name += 6;
+    } else {
+        w = find_warning(name);
+        if (w >= 0) {
+            sink->enabled[w] = on ? 1 : -1;
+            return 0;
+        }
+    }
+    for (w = 0; w < W_COUNT; w++)
+        names[w] = warnings[w].name;
+    *suggest = diag_suggest(name, names, W_COUNT);
+    return -1;
+}
+
+void diag_warnings_off(diag_sink *sink)
+{
+    int w;
+
+    for (w = 0; w < W_COUNT; w++)
+        sink->enabled[w] = -1;
 }
 
 /* Counts the diagnostic and returns how it is printed: -Werror turns a
@@ -85,46 +178,112 @@ static void print_source(FILE *out, const source_file *f, span where)
     fputc('\n', out);
 }
 
-void diag_report(diag_sink *sink, diag_level level, span where, const char *fmt, ...)
+/* Prints one diagnostic; tag is what goes in brackets at the end of the
+ * line ("-Werror", "-Wemit-cycle"), or NULL. */
+/* Where one diagnostic is written: the sink's stream, or a buffer that
+ * end_diagnostic hands to the sink's callback. */
+typedef struct diag_text {
+    FILE *out;
+    char *buf;
+    size_t len;
+} diag_text;
+
+static bool begin_diagnostic(diag_sink *sink, diag_text *t)
+{
+    t->buf = NULL;
+    t->len = 0;
+    t->out = sink->fn ? open_memstream(&t->buf, &t->len) : sink->out;
+    return t->out != NULL;
+}
+
+static void end_diagnostic(diag_sink *sink, diag_text *t)
+{
+    if (!sink->fn)
+        return;
+    fclose(t->out);
+    sink->fn(sink->fn_ctx, t->buf, t->len);
+    free(t->buf);
+}
+
+static void vreport(diag_sink *sink, diag_level level, span where, const char *tag,
+                    const char *fmt, va_list ap)
 {
     const source_file *f = NULL;
-    bool promoted;
-    va_list ap;
+    diag_text t;
     int line, col;
 
-    level = count(sink, level, &promoted);
     if (sink->prog && where.file < sink->prog->n_files)
         f = &sink->prog->files[where.file];
-    if (!sink->out)
+    if (!begin_diagnostic(sink, &t))
         return;
 
     if (f) {
         diag_line_col(f, where.start, &line, &col);
-        fprintf(sink->out, "%s:%d:%d: %s: ", f->path, line, col, level_name(level));
+        fprintf(t.out, "%s:%d:%d: %s: ", f->path, line, col, level_name(level));
     } else {
-        fprintf(sink->out, "msgbusgen: %s: ", level_name(level));
+        fprintf(t.out, "msgbusgen: %s: ", level_name(level));
+    }
+    vfprintf(t.out, fmt, ap);
+    if (tag)
+        fprintf(t.out, " [%s]", tag);
+    fputc('\n', t.out);
+    if (f)
+        print_source(t.out, f, where);
+    end_diagnostic(sink, &t);
+}
+
+void diag_report(diag_sink *sink, diag_level level, span where, const char *fmt, ...)
+{
+    bool promoted;
+    va_list ap;
+
+    if (level == DIAG_NOTE && sink->muted)
+        return;
+    if (level != DIAG_NOTE)
+        sink->muted = false;
+    level = count(sink, level, &promoted);
+    va_start(ap, fmt);
+    vreport(sink, level, where, promoted ? "-Werror" : NULL, fmt, ap);
+    va_end(ap);
+}
+
+void diag_warn(diag_sink *sink, diag_warning w, span where, const char *fmt, ...)
+{
+    char tag[64];
+    bool error;
+    va_list ap;
+
+    sink->muted = !diag_warning_on(sink, w);
+    if (sink->muted)
+        return;
+    error = warning_is_error(sink, w);
+    if (error) {
+        sink->n_errors++;
+        snprintf(tag, sizeof tag, "-Werror=%s", warnings[w].name);
+    } else {
+        sink->n_warnings++;
+        snprintf(tag, sizeof tag, "-W%s", warnings[w].name);
     }
     va_start(ap, fmt);
-    vfprintf(sink->out, fmt, ap);
+    vreport(sink, error ? DIAG_ERROR : DIAG_WARNING, where, tag, fmt, ap);
     va_end(ap);
-    fputs(promoted ? " [-Werror]\n" : "\n", sink->out);
-    if (f)
-        print_source(sink->out, f, where);
 }
 
 void diag_plain(diag_sink *sink, diag_level level, const char *fmt, ...)
 {
     bool promoted;
     va_list ap;
+    diag_text t;
 
     level = count(sink, level, &promoted);
-    if (!sink->out)
+    if (!begin_diagnostic(sink, &t))
         return;
-    fprintf(sink->out, "msgbusgen: %s: ", level_name(level));
+    fprintf(t.out, "msgbusgen: %s: ", level_name(level));
     va_start(ap, fmt);
-    vfprintf(sink->out, fmt, ap);
+    vfprintf(t.out, fmt, ap);
     va_end(ap);
-    fputs(promoted ? " [-Werror]\n" : "\n", sink->out);
+    fputs(promoted ? " [-Werror]\n" : "\n", t.out);
+    end_diagnostic(sink, &t);
 }
 
 static size_t min3(size_t a, size_t b, size_t c)

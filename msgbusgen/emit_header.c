@@ -2,11 +2,13 @@
  * declarations, function prototypes, handler prototypes with their typed
  * emitters, and the module declaration (DESIGN §3). */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emit.h"
 #include "emit_util.h"
+#include "hash.h"
 #include "names.h"
 
 /* The oldest runtime whose descriptor layout this emitter targets. */
@@ -129,13 +131,17 @@ static void emit_member(emitter *e, const decl *d, const field *f)
     case TF_SINGLE:
         break;
     }
-    if (!t->optional || t->builtin == BT_STRING) {
+    switch (f->storage) {
+    case STORAGE_PLAIN:
         member_line(e, c_declaration(e, ctype, "", f->name), comment);
-    } else if (t->builtin == BT_NONE && t->resolved && t->resolved->kind != DECL_ENUM) {
+        break;
+    case STORAGE_POINTER:
         member_line(e, c_declaration(e, ctype, "*", f->name), comment);   /* NULL: absent */
-    } else {
+        break;
+    case STORAGE_HAS_FLAG:
         member_line(e, em_fmt(e, "bool has_%s", f->name), NULL);
         member_line(e, c_declaration(e, ctype, "", f->name), comment);
+        break;
     }
 }
 
@@ -204,23 +210,27 @@ static void emit_message(emitter *e, const decl *d)
     emit_prototypes(e, name);
 }
 
-/* Position of d in e->s->decls, or n_decls if it is declared elsewhere. */
-static size_t local_index(const emitter *e, const decl *d)
-{
-    size_t i;
+/* Where each struct stands in the order of emit_in_order. */
+typedef struct struct_order {
+    unsigned char *state;       /* per decl: 0 not yet, 1 in progress (a cycle
+                                   sema reports), 2 done */
+    hash_table position;        /* decl -> its position in e->s->decls + 1 */
+} struct_order;
 
-    for (i = 0; i < e->s->n_decls; i++)
-        if (e->s->decls[i] == d)
-            break;
-    return i;
+/* Position of d in e->s->decls, or n_decls if it is declared elsewhere. */
+static size_t local_index(const emitter *e, const struct_order *order, const decl *d)
+{
+    size_t at = (size_t)(uintptr_t)hash_get(&order->position, d);
+
+    return at ? at - 1 : e->s->n_decls;
 }
 
 /* Emits d after the local records it holds by value (required record
- * fields and map values); pointers only need the forward typedefs.
- * state: 0 not yet, 1 in progress (a cycle sema reports), 2 done. */
-static void emit_in_order(emitter *e, size_t at, unsigned char *state)
+ * fields and map values); pointers only need the forward typedefs. */
+static void emit_in_order(emitter *e, size_t at, struct_order *order)
 {
     const decl *d = e->s->decls[at];
+    unsigned char *state = order->state;
     size_t i;
 
     if (state[at])
@@ -234,9 +244,9 @@ static void emit_in_order(emitter *e, size_t at, unsigned char *state)
             continue;
         if (t->form == TF_LIST || (t->form == TF_SINGLE && t->optional))
             continue;
-        dep = local_index(e, t->resolved);
+        dep = local_index(e, order, t->resolved);
         if (dep < e->s->n_decls)
-            emit_in_order(e, dep, state);
+            emit_in_order(e, dep, order);
     }
     emit_message(e, d);
     state[at] = 2;
@@ -269,9 +279,14 @@ int emit_header(FILE *out, const program *prog, const schema *s)
 {
     emitter e;
     const char *guard;
-    unsigned char *state = xcalloc(s->n_decls ? s->n_decls : 1, 1);
+    struct_order order;
     size_t i;
     int any = 0;
+
+    order.state = xcalloc(s->n_decls ? s->n_decls : 1, 1);
+    hash_init_addresses(&order.position);
+    for (i = 0; i < s->n_decls; i++)
+        hash_put(&order.position, s->decls[i], (void *)(uintptr_t)(i + 1));
 
     em_start(&e, out, prog, s);
     guard = include_guard(&e);
@@ -291,7 +306,7 @@ int emit_header(FILE *out, const program *prog, const schema *s)
             emit_enum(&e, s->decls[i]);
     for (i = 0; i < s->n_decls; i++)
         if (em_is_message(s->decls[i]))
-            emit_in_order(&e, i, state);
+            emit_in_order(&e, i, &order);
     for (i = 0; i < s->n_decls; i++)
         if (s->decls[i]->kind == DECL_HANDLER)
             emit_handler(&e, s->decls[i]);
@@ -300,6 +315,7 @@ int emit_header(FILE *out, const program *prog, const schema *s)
                   " * install it with msgbus_bus_install(). */\n");
     em_printf(&e, "extern const msgbus_module %s;\n", em_module_name(&e, s));
     emit_epilogue(&e, guard);
-    free(state);
+    free(order.state);
+    hash_free(&order.position);
     return em_finish(&e);
 }

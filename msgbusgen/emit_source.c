@@ -169,19 +169,16 @@ static const char *emit_default(emitter *e, const char *owner, const field *f)
     return name;
 }
 
-/* True when an optional single field is stored as bool has_x; T x. */
-static int has_flag(const type_ref *t)
-{
-    if (!t->optional || t->form != TF_SINGLE || t->builtin == BT_STRING)
-        return 0;
-    return t->builtin != BT_NONE || (t->resolved && t->resolved->kind == DECL_ENUM);
-}
-
 static void emit_field(emitter *e, const decl *d, const char *owner, const field *f,
                        const char *default_name)
 {
     const type_ref *t = &f->type;
     static const char *const containers[] = {"MSGBUS_SINGLE", "MSGBUS_LIST", "MSGBUS_MAP"};
+    static const char *const storages[] = {
+        [STORAGE_PLAIN] = "MSGBUS_STORAGE_PLAIN",
+        [STORAGE_HAS_FLAG] = "MSGBUS_STORAGE_HAS_FLAG",
+        [STORAGE_POINTER] = "MSGBUS_STORAGE_POINTER",
+    };
 
     em_printf(e, "    {\n        .name = ");
     em_string(e, f->name);
@@ -189,8 +186,9 @@ static void emit_field(emitter *e, const decl *d, const char *owner, const field
     em_printf(e, "        .container = %s,\n", containers[t->form]);
     if (t->optional)
         em_printf(e, "        .optional = true,\n");
+    em_printf(e, "        .storage = %s,\n", storages[f->storage]);
     em_printf(e, "        .offset = offsetof(%s, %s),\n", owner, f->name);
-    if (has_flag(t))
+    if (f->storage == STORAGE_HAS_FLAG)
         em_printf(e, "        .has_offset = offsetof(%s, has_%s),\n", owner, f->name);
     if (t->form != TF_SINGLE)
         em_printf(e, "        .count_offset = offsetof(%s, n_%s),\n", owner, f->name);
@@ -352,21 +350,21 @@ static void emit_route_table(emitter *e, const char *table, size_t n)
 static void emit_index_table(emitter *e, const char *ctype, const char *table, size_t n,
                              int (*match)(const decl *))
 {
+    const decl **by_index;
     size_t i, k;
 
     if (n == 0)
         return;
+    by_index = xcalloc(n, sizeof *by_index);
+    for (i = 0; i < e->s->n_decls; i++)
+        if (match(e->s->decls[i]) && e->s->decls[i]->index < n && !by_index[e->s->decls[i]->index])
+            by_index[e->s->decls[i]->index] = e->s->decls[i];
     em_printf(e, "\nstatic const %s *const %s[] = {\n", ctype, table);
-    for (k = 0; k < n; k++) {
-        const decl *found = NULL;
-
-        for (i = 0; i < e->s->n_decls && !found; i++)
-            if (match(e->s->decls[i]) && e->s->decls[i]->index == k)
-                found = e->s->decls[i];
-        em_printf(e, "    &%s_type%s\n", found ? em_c_name(e, found) : "MISSING_INDEX",
+    for (k = 0; k < n; k++)
+        em_printf(e, "    &%s_type%s\n", by_index[k] ? em_c_name(e, by_index[k]) : "MISSING_INDEX",
                   k + 1 < n ? "," : "");
-    }
     em_printf(e, "};\n");
+    free(by_index);
 }
 
 static void emit_imports(emitter *e, const char *table)

@@ -31,7 +31,9 @@ int em_finish(emitter *e)
 
 const char *em_keep(emitter *e, char *owned)
 {
-    e->owned = xrealloc(e->owned, (e->n_owned + 1) * sizeof *e->owned);
+    /* Room doubles at each power of two: linear time for many names. */
+    if ((e->n_owned & (e->n_owned - 1)) == 0)
+        e->owned = xrealloc(e->owned, (e->n_owned ? 2 * e->n_owned : 1) * sizeof *e->owned);
     e->owned[e->n_owned++] = owned;
     return owned;
 }

@@ -100,7 +100,7 @@ static size_t find_loaded(const loader *L, const char *real)
     return SIZE_MAX;
 }
 
-static size_t load_file(loader *L, const char *path, char *real);
+static size_t load_file(loader *L, const char *path, char *real, const char *given, size_t given_len);
 
 /* Reports the import that closes a cycle, then where each file in the
  * cycle imports the next. */
@@ -180,7 +180,7 @@ static void load_imports(loader *L, size_t index)
             else
                 imp->resolved = L->prog->schemas[target];
         } else {
-            target = load_file(L, path, real);
+            target = load_file(L, path, real, NULL, 0);
             if (target == SIZE_MAX) {
                 diag_report(L->sink, DIAG_ERROR, imp->span, "cannot open '%s': %s", path,
                             strerror(errno));
@@ -194,16 +194,27 @@ static void load_imports(loader *L, size_t index)
     L->open_import[index] = SIZE_MAX;
 }
 
-/* Reads and parses path, then its imports.  Takes ownership of real.
+/* Reads and parses path (or, when given is not NULL, the given_len bytes
+ * there, named path), then its imports.  Takes ownership of real.
  * Returns the schema's index, or SIZE_MAX with errno set. */
-static size_t load_file(loader *L, const char *path, char *real)
+static size_t load_file(loader *L, const char *path, char *real, const char *given,
+                        size_t given_len)
 {
     program *prog = L->prog;
     source_file *f;
     char *text = NULL;
     size_t len = 0, index;
-    int err = read_file(path, &text, &len);
+    int err = 0;
 
+    if (given) {
+        /* A copy with the NUL the lexer and diagnostics rely on. */
+        text = xmalloc(given_len + 1);
+        memcpy(text, given, given_len);
+        text[given_len] = '\0';
+        len = given_len;
+    } else {
+        err = read_file(path, &text, &len);
+    }
     if (err) {
         free(real);
         errno = err;
@@ -233,6 +244,12 @@ static size_t load_file(loader *L, const char *path, char *real)
 
 int load_program(const char *path, const load_options *opts, diag_sink *sink, program *prog)
 {
+    return load_program_text(path, NULL, 0, opts, sink, prog);
+}
+
+int load_program_text(const char *path, const char *text, size_t len, const load_options *opts,
+                      diag_sink *sink, program *prog)
+{
     loader L;
     int errors_before = sink->n_errors;
     char *real;
@@ -247,7 +264,9 @@ int load_program(const char *path, const load_options *opts, diag_sink *sink, pr
         sink->prog = prog;
 
     real = realpath(path, NULL);
-    if (!real || load_file(&L, path, real) == SIZE_MAX) {
+    if (!real && text)
+        real = xstrdup(path);   /* a buffer need not exist as a file */
+    if (!real || load_file(&L, path, real, text, len) == SIZE_MAX) {
         diag_plain(sink, DIAG_ERROR, "cannot open '%s': %s", path, strerror(errno));
         L.status = 2;
     }

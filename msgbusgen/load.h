@@ -18,6 +18,13 @@ typedef struct load_options {
  * Returns 0, 1 when there were errors in the schema, 2 when path cannot be read. */
 int load_program(const char *path, const load_options *opts, diag_sink *sink, program *prog);
 
+/* Like load_program, with the main file's text given (len bytes at text)
+ * instead of read from path; path names it in diagnostics, and its
+ * imports are searched relative to path's directory.  text NULL: read
+ * path. */
+int load_program_text(const char *path, const char *text, size_t len, const load_options *opts,
+                      diag_sink *sink, program *prog);
+
 /* Parses one buffer (used by load_program and tests).  Returns the schema or
  * NULL; errors go to sink. */
 schema *parse_schema(program *prog, uint32_t file, diag_sink *sink);

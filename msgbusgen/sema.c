@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "names.h"
+#include "scc.h"
 #include "sema.h"
 #include "sema_internal.h"
 
@@ -86,8 +87,11 @@ static void resolve_all(sema *S)
             if (t->builtin != BT_NONE || t->name == NULL)
                 continue;
             r = sema_look_up(S, s, t->name);
-            if (r.status == LOOKUP_FOUND && fits_field_type(r.found))
+            if (r.status == LOOKUP_FOUND && fits_field_type(r.found)) {
                 t->resolved = r.found;
+                if (r.found != d)
+                    info_of(S, r.found)->referenced = true;
+            }
         }
         if (d->kind == DECL_HANDLER) {
             if (d->input.name) {
@@ -170,25 +174,10 @@ static bool is_integer_type(builtin_type bt)
     return bt >= BT_INT8 && bt <= BT_UINT64;
 }
 
-/* Range of an integer builtin as (negative limit magnitude, positive limit). */
-static void integer_range(builtin_type bt, uint64_t *neg, uint64_t *pos)
-{
-    switch (bt) {
-    case BT_INT8:   *neg = 128u;        *pos = 127u; break;
-    case BT_INT16:  *neg = 32768u;      *pos = 32767u; break;
-    case BT_INT32:  *neg = 2147483648u; *pos = 2147483647u; break;
-    case BT_INT64:  *neg = (uint64_t)INT64_MAX + 1; *pos = (uint64_t)INT64_MAX; break;
-    case BT_UINT8:  *neg = 0; *pos = 255u; break;
-    case BT_UINT16: *neg = 0; *pos = 65535u; break;
-    case BT_UINT32: *neg = 0; *pos = 4294967295u; break;
-    default:        *neg = 0; *pos = UINT64_MAX; break;
-    }
-}
-
 static void range_text(builtin_type bt, char *buf, size_t size)
 {
     uint64_t neg, pos;
-    integer_range(bt, &neg, &pos);
+    ast_integer_range(bt, &neg, &pos);
     if (neg == 0)
         snprintf(buf, size, "0 to %llu", (unsigned long long)pos);
     else
@@ -289,7 +278,7 @@ static void check_default(sema *S, const field *f)
             wrong_default(S, f, "an integer");
             return;
         }
-        integer_range(bt, &neg, &pos);
+        ast_integer_range(bt, &neg, &pos);
         if (lit->too_large || (lit->negative ? lit->magnitude > neg : lit->magnitude > pos)) {
             char *text = sema_span_text(S, lit->span);
             range_text(bt, range, sizeof range);
@@ -386,37 +375,126 @@ static void add_member(sema *S, member **members, size_t *n, char *name, const f
     m->generated = generated;
 }
 
-/* Optional scalars get a "has_x" flag; optional strings and records are
- * pointers (NULL when absent), as in <msgbus/types.h>. */
-static bool needs_has_flag(const type_ref *t)
+/* The one place that decides how a field is held: optional scalars and
+ * enums get a "has_x" flag, optional records are pointers (NULL when
+ * absent), optional strings are their char * (NULL when absent), as in
+ * <msgbus/types.h>. */
+static field_storage storage_of(const type_ref *t)
 {
     if (t->form != TF_SINGLE || !t->optional || t->builtin == BT_STRING)
-        return false;
+        return STORAGE_PLAIN;
     if (t->builtin == BT_NONE)
-        return t->resolved != NULL && t->resolved->kind == DECL_ENUM;
-    return true;
+        return t->resolved != NULL && t->resolved->kind == DECL_RECORD ? STORAGE_POINTER
+                                                                       : STORAGE_HAS_FLAG;
+    return STORAGE_HAS_FLAG;
+}
+
+/* A record holds another by value through a field that is required, single
+ * and of record type: the edges of record cycles. */
+static const decl *held_record(const field *f)
+{
+    const decl *next = f->type.resolved;
+
+    if (f->type.form != TF_SINGLE || f->type.optional || next == NULL || next->kind != DECL_RECORD)
+        return NULL;
+    return next;
+}
+
+/* ---- the graph of cycles: records by value, messages through handlers --- */
+
+/* Components of the graph whose edges are record -> record held by value,
+ * message -> handler taking it, handler -> message it emits, so that the
+ * searches for a reportable cycle only run where one exists: linear time
+ * for schemas without cycles, whatever their size. */
+static void find_cycles(sema *S)
+{
+    size_t n = S->n_decls, i, j, *first = xcalloc(n + 1, sizeof *first), *edges;
+    scc_graph g;
+
+    for (i = 0; i < n; i++) {
+        const decl *d = S->decls[i];
+        if (d->kind == DECL_RECORD)
+            for (j = 0; j < d->n_fields; j++)
+                first[i + 1] += held_record(&d->fields[j]) != NULL;
+        if (is_message(d))
+            first[i + 1] += S->info[i].n_handlers;
+        if (d->kind == DECL_HANDLER)
+            for (j = 0; j < d->n_emits; j++)
+                first[i + 1] += d->emits[j].resolved != NULL;
+    }
+    for (i = 0; i < n; i++)
+        first[i + 1] += first[i];
+    edges = xcalloc(first[n] ? first[n] : 1, sizeof *edges);
+    for (i = 0; i < n; i++) {
+        const decl *d = S->decls[i];
+        size_t at = first[i];
+        if (d->kind == DECL_RECORD)
+            for (j = 0; j < d->n_fields; j++)
+                if (held_record(&d->fields[j]))
+                    edges[at++] = held_record(&d->fields[j])->index;
+        if (is_message(d))
+            for (j = 0; j < S->info[i].n_handlers; j++)
+                edges[at++] = S->info[i].handlers[j]->index;
+        if (d->kind == DECL_HANDLER)
+            for (j = 0; j < d->n_emits; j++)
+                if (d->emits[j].resolved)
+                    edges[at++] = d->emits[j].resolved->index;
+    }
+    S->component = xcalloc(n ? n : 1, sizeof *S->component);
+    S->on_cycle = xcalloc(n ? n : 1, 1);
+    g.n = n;
+    g.first = first;
+    g.edges = edges;
+    scc_compute(&g, S->component, S->on_cycle);
+    free(first);
+    free(edges);
+
+    S->seen = xcalloc(n ? n : 1, sizeof *S->seen);
+    S->queue = xcalloc(n ? n : 1, sizeof *S->queue);
+    S->parent = xcalloc(n ? n : 1, sizeof *S->parent);
+    S->via_emit = xcalloc(n ? n : 1, sizeof *S->via_emit);
+    S->via_handler = xcalloc(n ? n : 1, sizeof *S->via_handler);
+}
+
+static void free_cycles(sema *S)
+{
+    free(S->component);
+    free(S->on_cycle);
+    free(S->seen);
+    free(S->queue);
+    free(S->parent);
+    free(S->via_emit);
+    free(S->via_handler);
+}
+
+/* Starts a search: every node unseen, without clearing the array. */
+static void new_search(sema *S)
+{
+    if (++S->stamp == 0) {
+        memset(S->seen, 0, S->n_decls * sizeof *S->seen);
+        S->stamp = 1;
+    }
 }
 
 /* Finds a chain of required record fields from `from` back to `target`. */
-static bool find_record_path(sema *S, const decl *from, const decl *target, bool *visited,
+static bool find_record_path(sema *S, const decl *from, const decl *target,
                              const field **path, const decl **owners, size_t *depth)
 {
     size_t i;
 
     for (i = 0; i < from->n_fields; i++) {
         const field *f = &from->fields[i];
-        const decl *next = f->type.resolved;
-        if (f->type.form != TF_SINGLE || f->type.optional || next == NULL ||
-            next->kind != DECL_RECORD)
+        const decl *next = held_record(f);
+        if (next == NULL || S->component[next->index] != S->component[target->index])
             continue;
         path[*depth] = f;
         owners[*depth] = from;
         (*depth)++;
         if (next == target)
             return true;
-        if (!visited[next->index]) {
-            visited[next->index] = true;
-            if (find_record_path(S, next, target, visited, path, owners, depth))
+        if (S->seen[next->index] != S->stamp) {
+            S->seen[next->index] = S->stamp;
+            if (find_record_path(S, next, target, path, owners, depth))
                 return true;
         }
         (*depth)--;
@@ -426,12 +504,16 @@ static bool find_record_path(sema *S, const decl *from, const decl *target, bool
 
 static void check_record_cycle(sema *S, decl *d)
 {
-    bool *visited = xcalloc(S->n_decls, sizeof *visited);
-    const field **path = xcalloc(S->n_decls + 1, sizeof *path);
-    const decl **owners = xcalloc(S->n_decls + 1, sizeof *owners);
+    const field **path;
+    const decl **owners;
     size_t depth = 0, i;
 
-    if (find_record_path(S, d, d, visited, path, owners, &depth)) {
+    if (!S->on_cycle[d->index])
+        return;
+    path = xcalloc(S->n_decls + 1, sizeof *path);
+    owners = xcalloc(S->n_decls + 1, sizeof *owners);
+    new_search(S);
+    if (find_record_path(S, d, d, path, owners, &depth)) {
         size_t len = 0;
         char *chain;
         for (i = 0; i < depth; i++)
@@ -451,9 +533,18 @@ static void check_record_cycle(sema *S, decl *d)
                     d->name, chain);
         free(chain);
     }
-    free(visited);
     free(path);
     free(owners);
+}
+
+/* Records and enums of the main file that no field of the program names:
+ * an imported file's types are there for the files that import it. */
+static void check_unused(sema *S, const decl *d)
+{
+    if (d->schema != S->prog->schemas[0] || info_of(S, d)->previous || info_of(S, d)->referenced)
+        return;
+    diag_warn(S->sink, W_UNUSED_TYPE, d->name_span, "%s '%s' is not used by any field",
+              ast_decl_kind_name(d->kind), d->name);
 }
 
 static void check_struct(sema *S, decl *d)
@@ -470,6 +561,7 @@ static void check_struct(sema *S, decl *d)
     for (i = 0; i < d->n_fields; i++) {
         field *f = &d->fields[i];
         bool repeated = false;
+        f->storage = storage_of(&f->type);
         for (j = 0; j < i && !repeated; j++) {
             if (strcmp(d->fields[j].name, f->name) == 0) {
                 diag_report(S->sink, DIAG_ERROR, f->name_span, "duplicate field '%s' in %s '%s'",
@@ -484,7 +576,7 @@ static void check_struct(sema *S, decl *d)
         }
         if (!repeated) {
             add_member(S, &members, &n_members, xstrdup(f->name), f, false);
-            if (needs_has_flag(&f->type))
+            if (f->storage == STORAGE_HAS_FLAG)
                 add_member(S, &members, &n_members, sema_format("has_%s", f->name), f, true);
             if (f->type.form != TF_SINGLE)
                 add_member(S, &members, &n_members, sema_format("n_%s", f->name), f, true);
@@ -504,10 +596,14 @@ static void check_struct(sema *S, decl *d)
     if (is_message(d) && !duplicate && d->schema == S->prog->schemas[0] &&
         info_of(S, d)->n_handlers == 0) {
         if (d->kind == DECL_COMMAND)
-            diag_report(S->sink, DIAG_WARNING, d->name_span, "command '%s' has no handler", d->name);
+            diag_warn(S->sink, W_UNHANDLED_COMMAND, d->name_span, "command '%s' has no handler",
+                      d->name);
         else
-            diag_report(S->sink, DIAG_NOTE, d->name_span, "event '%s' has no handler", d->name);
+            diag_warn(S->sink, W_UNHANDLED_EVENT, d->name_span, "event '%s' has no handler",
+                      d->name);
     }
+    if (d->kind == DECL_RECORD)
+        check_unused(S, d);
 }
 
 static void check_enum(sema *S, decl *d)
@@ -576,6 +672,7 @@ static void check_enum(sema *S, decl *d)
         }
     }
     free(valid);
+    check_unused(S, d);
 }
 
 /* Looks for a way back from `from` to `target` along handler edges
@@ -585,16 +682,15 @@ static void check_enum(sema *S, decl *d)
 static size_t find_emit_path(sema *S, const decl *from, const decl *target,
                              const decl **edge_handler, size_t *edge_emit)
 {
-    size_t *queue = xcalloc(S->n_decls, sizeof *queue);
-    const decl **via_handler = xcalloc(S->n_decls, sizeof *via_handler);
-    size_t *via_emit = xcalloc(S->n_decls, sizeof *via_emit);
-    size_t *parent = xcalloc(S->n_decls, sizeof *parent);
-    bool *seen = xcalloc(S->n_decls, sizeof *seen);
+    size_t *queue = S->queue, *parent = S->parent, *via_emit = S->via_emit;
+    const decl **via_handler = S->via_handler;
     size_t head = 0, tail = 0, length = 0, i, j;
+    size_t component = S->component[target->index];
     bool found = false;
 
+    new_search(S);
     queue[tail++] = from->index;
-    seen[from->index] = true;
+    S->seen[from->index] = S->stamp;
     while (head < tail && !found) {
         size_t node = queue[head++];
         decl_info *in = &S->info[node];
@@ -602,9 +698,11 @@ static size_t find_emit_path(sema *S, const decl *from, const decl *target,
             const decl *h = in->handlers[i];
             for (j = 0; j < h->n_emits && !found; j++) {
                 const decl *m = h->emits[j].resolved;
-                if (m == NULL || seen[m->index])
+                /* A way back stays inside the target's component. */
+                if (m == NULL || S->seen[m->index] == S->stamp ||
+                    S->component[m->index] != component)
                     continue;
-                seen[m->index] = true;
+                S->seen[m->index] = S->stamp;
                 parent[m->index] = node;
                 via_handler[m->index] = h;
                 via_emit[m->index] = j;
@@ -628,11 +726,6 @@ static size_t find_emit_path(sema *S, const decl *from, const decl *target,
             node = parent[node];
         }
     }
-    free(queue);
-    free(via_handler);
-    free(via_emit);
-    free(parent);
-    free(seen);
     return length;
 }
 
@@ -642,10 +735,17 @@ static size_t find_emit_path(sema *S, const decl *from, const decl *target,
 static void check_emit_cycle(sema *S, decl *h, size_t k)
 {
     const decl *input = h->input.resolved, *emitted = h->emits[k].resolved;
-    const decl **edge_handler = xcalloc(S->n_decls + 1, sizeof *edge_handler);
-    size_t *edge_emit = xcalloc(S->n_decls + 1, sizeof *edge_emit);
+    const decl **edge_handler;
+    size_t *edge_emit;
     size_t length = 0, i;
     char *chain, *handlers;
+
+    /* No cycle through this emit, or nobody wants to hear about it. */
+    if (!S->on_cycle[h->index] || S->component[h->index] != S->component[emitted->index] ||
+        !diag_warning_on(S->sink, W_EMIT_CYCLE))
+        return;
+    edge_handler = xcalloc(S->n_decls + 1, sizeof *edge_handler);
+    edge_emit = xcalloc(S->n_decls + 1, sizeof *edge_emit);
 
     if (emitted != input)
         length = find_emit_path(S, emitted, input, edge_handler, edge_emit);
@@ -672,7 +772,7 @@ static void check_emit_cycle(sema *S, decl *h, size_t k)
             handlers = hs;
             S->info[edge_handler[i]->index].emit_in_cycle[edge_emit[i]] = true;
         }
-        diag_report(S->sink, DIAG_WARNING, h->emits[k].span,
+        diag_warn(S->sink, W_EMIT_CYCLE, h->emits[k].span,
                     "emit cycle: %s (handler%s %s); handling one message may never end",
                     chain, length > 0 ? "s" : "", handlers);
         free(chain);
@@ -746,7 +846,6 @@ static void check_handler(sema *S, decl *h)
 static void check_outbox(sema *S, decl *d)
 {
     const decl *target = d->route_type.resolved;
-    size_t i;
 
     if (target == NULL) {
         decl *other = sema_check_reference(S, d->schema, d->route_type.name, d->route_type.span, true);
@@ -758,16 +857,13 @@ static void check_outbox(sema *S, decl *d)
             free(l);
         }
     } else {
-        for (i = 0; i < d->index; i++) {
-            const decl *o = S->decls[i];
-            if (o->kind == DECL_OUTBOX && o->route_type.resolved == target) {
-                char *name = sema_shown_name(d->schema, target);
-                diag_report(S->sink, DIAG_ERROR, d->route_type.span,
-                            "second outbox route for '%s'; a message has at most one", name);
-                diag_report(S->sink, DIAG_NOTE, o->route_type.span, "first route is here");
-                free(name);
-                break;
-            }
+        const decl *o = hash_put(&S->first_route, target, d);
+        if (o != d) {
+            char *name = sema_shown_name(d->schema, target);
+            diag_report(S->sink, DIAG_ERROR, d->route_type.span,
+                        "second outbox route for '%s'; a message has at most one", name);
+            diag_report(S->sink, DIAG_NOTE, o->route_type.span, "first route is here");
+            free(name);
         }
     }
     if (d->subject != NULL && d->subject[0] == '\0')
@@ -831,7 +927,10 @@ int sema_check(program *prog, diag_sink *sink)
     S.sink = sink;
 
     number_declarations(&S);
+    sema_index_types(&S);
+    hash_init_addresses(&S.first_route);
     resolve_all(&S);
+    find_cycles(&S);
     sema_claim_modules(&S);
 
     for (i = 0; i < S.n_decls; i++) {
@@ -855,6 +954,9 @@ int sema_check(program *prog, diag_sink *sink)
         free(S.info[i].emit_in_cycle);
     }
     sema_free_symbols(&S);
+    sema_free_type_index(&S);
+    hash_free(&S.first_route);
+    free_cycles(&S);
     free(S.info);
     free(S.decls);
     return sink->n_errors - errors_before;

@@ -2,51 +2,32 @@
  * two schema names that become one C name (or a reserved one) are an
  * error in the schema rather than in the C compiler.  The names follow
  * names.c and what emit_*.c writes. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "names.h"
 #include "sema_internal.h"
 
-static size_t hash_name(const char *s)
-{
-    size_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 static c_symbol *find_symbol(const sema *S, const char *name)
 {
-    size_t i;
-    if (S->n_slots == 0)
-        return NULL;
-    for (i = hash_name(name) & (S->n_slots - 1); S->slots[i]; i = (i + 1) & (S->n_slots - 1))
-        if (strcmp(S->symbols[S->slots[i] - 1].name, name) == 0)
-            return &S->symbols[S->slots[i] - 1];
-    return NULL;
+    size_t at = (size_t)(uintptr_t)hash_get(&S->symbol_index, name);
+
+    return at ? &S->symbols[at - 1] : NULL;
 }
 
-static void insert_slot(sema *S, size_t index)
+/* Appends a symbol already entered in symbol_index (or not to be). */
+static void push_symbol(sema *S, const c_symbol *sym)
 {
-    size_t i = hash_name(S->symbols[index].name) & (S->n_slots - 1);
-    while (S->slots[i])
-        i = (i + 1) & (S->n_slots - 1);
-    S->slots[i] = index + 1;
+    /* Room doubles at each power of two: linear time for many symbols. */
+    if ((S->n_symbols & (S->n_symbols - 1)) == 0)
+        S->symbols = xrealloc(S->symbols, (S->n_symbols ? 2 * S->n_symbols : 1) * sizeof *S->symbols);
+    S->symbols[S->n_symbols++] = *sym;
 }
 
 static void add_symbol(sema *S, const c_symbol *sym)
 {
-    size_t i;
-
-    if (2 * (S->n_symbols + 1) > S->n_slots) {
-        free(S->slots);
-        S->n_slots = S->n_slots ? 2 * S->n_slots : 64;
-        S->slots = xcalloc(S->n_slots, sizeof *S->slots);
-        for (i = 0; i < S->n_symbols; i++)
-            insert_slot(S, i);
-    }
-    *AST_PUSH(S->symbols, S->n_symbols) = *sym;
-    insert_slot(S, S->n_symbols - 1);
+    push_symbol(S, sym);
+    hash_put(&S->symbol_index, sym->name, (void *)(uintptr_t)S->n_symbols);
 }
 
 /* Claims a C identifier for the generated code.  Takes ownership of name,
@@ -55,7 +36,7 @@ static void add_symbol(sema *S, const c_symbol *sym)
 bool sema_claim(sema *S, char *name, char *owner, char *what, span where)
 {
     c_symbol sym;
-    c_symbol *taken = find_symbol(S, name);
+    const c_symbol *taken;
     bool ok = false;
 
     if (strstr(name, "__") != NULL)
@@ -64,13 +45,20 @@ bool sema_claim(sema *S, char *name, char *owner, char *what, span where)
     else if (strncmp(name, "msgbus_", 7) == 0 || strncmp(name, "MSGBUS_", 7) == 0)
         diag_report(S->sink, DIAG_ERROR, where,
                     "the C name '%s' of %s is reserved for the msgbus runtime", name, what);
-    else if (taken) {
-        diag_report(S->sink, DIAG_ERROR, where,
-                    "the C name '%s' of %s is also the C name of %s", name, what, taken->what);
-        if (taken->has_place)
-            diag_report(S->sink, DIAG_NOTE, taken->where, "%s is declared here", taken->owner);
-    } else
-        ok = true;
+    else {
+        /* One probe both finds a holder and takes the name when free. */
+        size_t mine = S->n_symbols + 1;
+        size_t at = (size_t)(uintptr_t)hash_put(&S->symbol_index, name, (void *)(uintptr_t)mine);
+        if (at == mine) {
+            ok = true;
+        } else {
+            taken = &S->symbols[at - 1];
+            diag_report(S->sink, DIAG_ERROR, where,
+                        "the C name '%s' of %s is also the C name of %s", name, what, taken->what);
+            if (taken->has_place)
+                diag_report(S->sink, DIAG_NOTE, taken->where, "%s is declared here", taken->owner);
+        }
+    }
     if (!ok) {
         free(name);
         free(owner);
@@ -83,7 +71,7 @@ bool sema_claim(sema *S, char *name, char *owner, char *what, span where)
     sym.where = where;
     sym.has_place = true;
     sym.is_module = false;
-    add_symbol(S, &sym);
+    push_symbol(S, &sym);
     return true;
 }
 
@@ -197,5 +185,5 @@ void sema_free_symbols(sema *S)
         free(S->symbols[i].what);
     }
     free(S->symbols);
-    free(S->slots);
+    hash_free(&S->symbol_index);
 }

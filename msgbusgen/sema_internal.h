@@ -8,6 +8,7 @@
 
 #include "ast.h"
 #include "diag.h"
+#include "hash.h"
 
 /* What sema knows about one declaration, indexed by its ordinal. */
 typedef struct decl_info {
@@ -16,6 +17,7 @@ typedef struct decl_info {
     decl **handlers;
     bool *emit_in_cycle;        /* handlers: emits already named in a reported cycle */
     bool in_record_cycle;       /* records: already named in a reported cycle */
+    bool referenced;            /* records, enums: some other declaration's field names it */
 } decl_info;
 
 /* A C identifier the generated code will define, and who owns it. */
@@ -36,8 +38,17 @@ typedef struct sema {
     decl_info *info;
     c_symbol *symbols;          /* every C name claimed so far */
     size_t n_symbols;
-    size_t *slots;              /* hash of symbols: index + 1, 0 when empty */
-    size_t n_slots;
+    hash_table symbol_index;    /* name -> index in symbols + 1 */
+    hash_table *types_by_name;  /* per file (schema.file): name -> first type */
+    hash_table first_route;     /* message -> its first outbox route */
+    /* Cycle searches (emits, records): the graph's components, computed
+     * once, and scratch arrays of n_decls entries shared by every search. */
+    size_t *component;
+    unsigned char *on_cycle;
+    uint32_t *seen;             /* == stamp: visited in the current search */
+    uint32_t stamp;
+    size_t *queue, *parent, *via_emit;
+    const decl **via_handler;
 } sema;
 
 /* ---- helpers (sema_util.c) ---- */
@@ -111,6 +122,10 @@ typedef struct lookup {
     decl *other;                /* LOOKUP_AMBIGUOUS: a second candidate */
     const schema *elsewhere;    /* LOOKUP_NOT_IMPORTED: a loaded schema of that package */
 } lookup;
+
+/* Builds the index find_type uses: every type of every schema by name. */
+void sema_index_types(sema *S);
+void sema_free_type_index(sema *S);
 
 /* Looks up a name as written in `from`, silently. */
 lookup sema_look_up(const sema *S, const schema *from, const char *written);

@@ -41,13 +41,37 @@ static bool package_matches(const char *package, const char *written, size_t len
            (strlen(last) == len && strncmp(last, written, len) == 0);
 }
 
-static decl *find_type(const schema *s, const char *name)
+void sema_index_types(sema *S)
+{
+    size_t i, j;
+
+    S->types_by_name = xcalloc(S->prog->n_files ? S->prog->n_files : 1,
+                               sizeof *S->types_by_name);
+    for (i = 0; i < S->prog->n_schemas; i++) {
+        const schema *s = S->prog->schemas[i];
+        hash_table *t = &S->types_by_name[s->file];
+        hash_init_strings(t);
+        for (j = 0; j < s->n_decls; j++)
+            if (is_type(s->decls[j]))
+                hash_put(t, s->decls[j]->name, s->decls[j]);   /* the first one wins */
+    }
+}
+
+void sema_free_type_index(sema *S)
 {
     size_t i;
-    for (i = 0; i < s->n_decls; i++)
-        if (is_type(s->decls[i]) && strcmp(s->decls[i]->name, name) == 0)
-            return s->decls[i];
-    return NULL;
+
+    for (i = 0; S->types_by_name && i < S->prog->n_files; i++)
+        hash_free(&S->types_by_name[i]);
+    free(S->types_by_name);
+    S->types_by_name = NULL;
+}
+
+/* The first type named `name` declared in s: one hash lookup, so that
+ * resolving every name of a schema takes linear time. */
+static decl *find_type(const sema *S, const schema *s, const char *name)
+{
+    return hash_get(&S->types_by_name[s->file], name);
 }
 
 lookup sema_look_up(const sema *S, const schema *from, const char *written)
@@ -67,7 +91,7 @@ lookup sema_look_up(const sema *S, const schema *from, const char *written)
         if (dot ? !package_matches(package_of(s), written, qualifier) : !same_package(s, from))
             continue;
         package_seen = true;
-        d = find_type(s, name);
+        d = find_type(S, s, name);
         if (d == NULL)
             continue;
         if (r.found == NULL)
@@ -85,7 +109,7 @@ lookup sema_look_up(const sema *S, const schema *from, const char *written)
         r.status = LOOKUP_UNKNOWN_PACKAGE;
         for (i = 0; i < S->prog->n_schemas; i++) {
             const schema *s = S->prog->schemas[i];
-            if (package_matches(package_of(s), written, qualifier) && find_type(s, name)) {
+            if (package_matches(package_of(s), written, qualifier) && find_type(S, s, name)) {
                 r.status = LOOKUP_NOT_IMPORTED;
                 r.elsewhere = s;
                 break;
@@ -128,7 +152,7 @@ static size_t candidates_for(const schema *from, const char *written, bool want_
 }
 
 /* "common.Money" when an unqualified name exists in an imported package. */
-static char *qualified_guess(const schema *from, const char *written)
+static char *qualified_guess(const sema *S, const schema *from, const char *written)
 {
     const schema **visible = xcalloc(from->n_imports + 1, sizeof *visible);
     size_t n_visible = visible_schemas(from, visible), i;
@@ -136,7 +160,7 @@ static char *qualified_guess(const schema *from, const char *written)
 
     for (i = 0; i < n_visible && out == NULL; i++) {
         const schema *s = visible[i];
-        if (!same_package(s, from) && find_type(s, written)) {
+        if (!same_package(s, from) && find_type(S, s, written)) {
             const char *last = strrchr(package_of(s), '.');
             out = sema_format("%s.%s", last ? last + 1 : package_of(s), written);
         }
@@ -167,7 +191,7 @@ static void report_lookup(sema *S, const schema *from, const char *written, span
         char **names;
         size_t n = candidates_for(from, written, want_message, &names);
         const char *close = diag_suggest(written, (const char *const *)names, n);
-        char *guess = close ? xstrdup(close) : (dot ? NULL : qualified_guess(from, written));
+        char *guess = close ? xstrdup(close) : (dot ? NULL : qualified_guess(S, from, written));
         if (guess)
             diag_report(S->sink, DIAG_ERROR, where, "unknown %s '%s'; did you mean '%s'?",
                         what, written, guess);

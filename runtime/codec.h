@@ -34,15 +34,21 @@ static inline void mb_store_ptr(void *slot, void *p)
     memcpy(slot, &p, sizeof p);
 }
 
-/* Optional record: T *x, NULL when absent. */
+/* Optional record: T *x, NULL when absent.  The descriptor says (msgbusgen
+ * decides once, in sema); MSGBUS_STORAGE_DERIVED descriptors are read as
+ * before the member existed. */
 static inline bool mb_is_record_ptr(const msgbus_field *f)
 {
+    if (f->storage != MSGBUS_STORAGE_DERIVED)
+        return f->storage == MSGBUS_STORAGE_POINTER;
     return f->container == MSGBUS_SINGLE && f->optional && f->scalar == MSGBUS_RECORD;
 }
 
 /* Optional scalar with a has_x flag (every optional but records and strings). */
 static inline bool mb_has_flag(const msgbus_field *f)
 {
+    if (f->storage != MSGBUS_STORAGE_DERIVED)
+        return f->storage == MSGBUS_STORAGE_HAS_FLAG;
     return f->container == MSGBUS_SINGLE && f->optional && f->scalar != MSGBUS_RECORD &&
            f->scalar != MSGBUS_STRING;
 }

@@ -128,6 +128,18 @@ typedef struct msgbus_enum_type {
  *                             E is a struct { char *key; T value; } of
  *                             elem_size bytes with value at value_offset.
  * A required string that is NULL stands for its default, or "" without one. */
+/* How a field is held in its struct.  Generated descriptors always say;
+ * MSGBUS_STORAGE_DERIVED (0, what a hand-written descriptor without the
+ * member has) derives it from optional and scalar, as before the member
+ * existed: optional records are pointers, optional strings plain, other
+ * optionals have a has_ flag. */
+typedef enum msgbus_storage {
+    MSGBUS_STORAGE_DERIVED = 0,
+    MSGBUS_STORAGE_PLAIN,       /* T x; optional strings: char *x, NULL when absent */
+    MSGBUS_STORAGE_HAS_FLAG,    /* bool has_x (at has_offset); T x */
+    MSGBUS_STORAGE_POINTER      /* T *x, NULL when absent */
+} msgbus_storage;
+
 typedef struct msgbus_field {
     const char *name;                       /* JSON key: the schema's field name */
     msgbus_scalar scalar;
@@ -144,6 +156,7 @@ typedef struct msgbus_field {
      * field's C type (an int for enums), except for strings, where it is
      * the default text itself. */
     const void *default_value;
+    msgbus_storage storage;                 /* single fields (lists and maps: plain) */
 } msgbus_field;
 
 struct msgbus_module;
