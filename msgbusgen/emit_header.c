@@ -1,6 +1,6 @@
 /* emit_header.c - writes <schema>.msg.h: enums, message structs, descriptor
  * declarations, function prototypes, handler prototypes with their typed
- * emitters, and the module declaration (DESIGN §3). */
+ * emitters, and the module declaration (msgbusgen(1), GENERATED NAMES). */
 #include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* emit_source.c - writes <schema>.msg.c: enum and message descriptors built
  * with offsetof, the functions as wrappers over msgbus_value_*, the handler
- * trampolines and the module with its static dispatch table (DESIGN §3). */
+ * trampolines and the module with its static dispatch table (msgbusgen(1), GENERATED NAMES). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* names.c - how schema names become C names (DESIGN §3).
+/* names.c - how schema names become C names (msgbusgen(1), GENERATED NAMES).
  *
  * C names keep the schema's spelling behind the package prefix, so a name
  * found in the schema is found in the generated code.  Only enum constants

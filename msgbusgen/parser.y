@@ -1,4 +1,4 @@
-/* parser.y - pure bison grammar of .msg schemas (DESIGN §2).
+/* parser.y - pure bison grammar of .msg schemas (msgbus-schema(5)).
  *
  * Builds the tree of ast.h into parse_state.schema.  Locations are byte
  * spans (ast.h `span`); errors recover at ';' and '}' so one run reports

@@ -1,4 +1,4 @@
-/* sema.c - resolves names and checks a loaded program (DESIGN §2).
+/* sema.c - resolves names and checks a loaded program (msgbus-schema(5), CHECKS).
  *
  * Passes, in order:
  *  1. number every declaration (decl.index holds the ordinal while checking)

@@ -1,4 +1,4 @@
-/* sema.h - resolves names and checks a loaded program (DESIGN §2 checks). */
+/* sema.h - resolves names and checks a loaded program (msgbus-schema(5), CHECKS). */
 #ifndef MSGBUSGEN_SEMA_H
 #define MSGBUSGEN_SEMA_H
 

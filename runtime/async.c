@@ -1,13 +1,27 @@
 /* async.c - the async bus object: creation, handle, dispatch of the
  * completion callbacks on the caller's thread, shutdown. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE                     /* PTHREAD_MUTEX_ADAPTIVE_NP */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "async_internal.h"
 
 msgbus_bus *msgbus_async_bus(const msgbus_async *abus) { return abus ? abus->bus : NULL; }
 int msgbus_async_fd(const msgbus_async *abus) { return abus ? abus->done.fds[0] : -1; }
+
+/* A lock held for a few instructions at a time, by the caller and every
+ * worker: a waiter spins a little before it sleeps in the kernel. */
+static void init_short_lock(pthread_mutex_t *lock)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init(lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
 
 msgbus_async *msgbus_async_new(msgbus_bus *bus, unsigned workers, msgbus_error *err)
 {
@@ -31,8 +45,9 @@ msgbus_async *msgbus_async_new(msgbus_bus *bus, unsigned workers, msgbus_error *
         msgbus_error_set(err, MSGBUS_EIO, NULL, "cannot create the completion descriptor");
         return NULL;
     }
-    pthread_mutex_init(&abus->lock, NULL);
+    init_short_lock(&abus->lock);
     pthread_mutex_init(&abus->pairs_lock, NULL);
+    init_short_lock(&abus->free_lock);
     pthread_cond_init(&abus->work, NULL);
     pthread_cond_init(&abus->relay_cond, NULL);
     /* msgbus_async_wait measures its timeout on the monotonic clock. */
@@ -64,17 +79,11 @@ void async_done_push(msgbus_async *abus, async_done *done)
         pthread_cond_broadcast(&abus->ready);
 }
 
-int msgbus_async_handle(msgbus_async *abus, const msgbus_msg *msg,
-                        msgbus_async_done_fn on_done, void *userdata)
+/* Queues a job that holds its message already (lock not held). */
+static int start(msgbus_async *abus, async_job *job, msgbus_async_done_fn on_done,
+                 void *userdata)
 {
-    async_job *job;
     int rc;
-    if (abus == NULL || msg == NULL || msg->type == NULL ||
-        msg->type->kind == MSGBUS_KIND_RECORD)
-        return MSGBUS_EINVAL;
-    job = async_job_new(abus, msg, NULL);
-    if (job == NULL)
-        return MSGBUS_ENOMEM;
     job->on_done = on_done;
     job->userdata = userdata;
     pthread_mutex_lock(&abus->lock);
@@ -82,9 +91,61 @@ int msgbus_async_handle(msgbus_async *abus, const msgbus_msg *msg,
     if (rc == 0)
         async_job_start(job);
     pthread_mutex_unlock(&abus->lock);
-    if (rc != 0)
-        async_job_free(job);
     return rc;
+}
+
+static bool is_message(const msgbus_msg *msg)
+{
+    return msg != NULL && msg->type != NULL && msg->type->kind != MSGBUS_KIND_RECORD;
+}
+
+int msgbus_async_handle(msgbus_async *abus, const msgbus_msg *msg,
+                        msgbus_async_done_fn on_done, void *userdata)
+{
+    async_job *job;
+    int rc;
+    if (abus == NULL || !is_message(msg))
+        return MSGBUS_EINVAL;
+    job = async_job_get(abus);
+    if (job == NULL)
+        return MSGBUS_ENOMEM;
+    if (async_job_copy(job, msg) != 0) {
+        async_job_put(job);
+        return MSGBUS_ENOMEM;
+    }
+    rc = start(abus, job, on_done, userdata);
+    if (rc != 0)
+        async_job_put(job);
+    return rc;
+}
+
+int msgbus_async_handle_move(msgbus_async *abus, msgbus_msg *msg,
+                             msgbus_async_done_fn on_done, void *userdata)
+{
+    const msgbus_type *type;
+    async_job *job;
+    int rc;
+    if (abus == NULL || !is_message(msg))
+        return MSGBUS_EINVAL;
+    type = msg->type;
+    job = async_job_get(abus);
+    if (job == NULL)
+        return MSGBUS_ENOMEM;
+    if (async_job_reserve(job, type) != 0) {
+        async_job_put(job);
+        return MSGBUS_ENOMEM;
+    }
+    memcpy(job->buf, msg, type->size);
+    job->current.type = type;
+    job->current.data = job->buf;
+    rc = start(abus, job, on_done, userdata);
+    if (rc != 0) {
+        job->current.data = NULL;       /* the contents stay the caller's */
+        async_job_put(job);
+        return rc;
+    }
+    msgbus_value_init(type, msg);       /* they moved to the bus */
+    return 0;
 }
 
 int msgbus_async_dispatch(msgbus_async *abus)
@@ -173,7 +234,7 @@ int msgbus_async_shutdown(msgbus_async *abus, msgbus_async_shutdown_mode mode)
     }
     abus->accepting = false;
     if (mode == MSGBUS_ASYNC_CANCEL)
-        abus->cancelling = true;
+        ATOMIC_STORE(&abus->cancelling, true);
     pending = abus->pending;
     pthread_mutex_unlock(&abus->lock);
     /* Every accepted piece of work ends with a callback: run them all. */
@@ -201,6 +262,8 @@ void msgbus_async_free(msgbus_async *abus)
     pthread_cond_destroy(&abus->ready);
     pthread_cond_destroy(&abus->relay_cond);
     pthread_cond_destroy(&abus->work);
+    async_job_free_all(abus);
+    pthread_mutex_destroy(&abus->free_lock);
     pthread_mutex_destroy(&abus->pairs_lock);
     pthread_mutex_destroy(&abus->lock);
     msgbus_free(abus);

@@ -1,72 +1,76 @@
-/* async_batch.c - msgbus_async_batch_handle: one job per message with at
- * most max_concurrency in flight; one callback with the outcomes in input
+/* async_batch.c - msgbus_async_batch_handle: the messages are copied into
+ * one block at once; at most max_concurrency of them are in flight, each
+ * in a job from the free list; one callback with the outcomes in input
  * order once every message is over. */
 #include <stdlib.h>
 #include <string.h>
 #include "async_internal.h"
 
+#define ALIGN 16
+#define ROUND(n) (((n) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
+
 typedef struct async_batch {
     async_done done;                    /* first: the batch's callback */
     msgbus_async *abus;
-    async_job **jobs;                   /* jobs[i]: message i until it is over */
+    unsigned char *copies;              /* the messages, one after another */
+    size_t *at;                         /* at[i]: offset of message i in copies */
     msgbus_outcome *outcomes;
-    msgbus_results **results;           /* results[i]: what message i gave */
+    /* Results in the order messages end; outcomes[i].first_result points
+     * here until deliver puts them in input order. */
+    msgbus_results ended;
     size_t n, max, next, running, over;
     bool starting;                      /* start_next is looping */
     msgbus_async_batch_fn on_done;
     void *userdata;
 } async_batch;
 
+static void *copy_of(async_batch *b, size_t i)
+{
+    return b->copies + b->at[i];
+}
+
 static void batch_free(async_batch *b)
 {
     size_t i;
-    for (i = 0; i < b->n; i++) {
-        async_job_free(b->jobs[i]);
-        msgbus_results_free(b->results[i]);
-    }
-    msgbus_free(b->jobs);
-    msgbus_free(b->results);
+    /* Copies no job took (a failed start) still own their contents. */
+    for (i = b->next; i < b->n; i++)
+        msgbus_value_clear(((msgbus_msg *)copy_of(b, i))->type, copy_of(b, i));
+    msgbus_results_reset(&b->ended);
+    msgbus_free(b->ended.items);
+    msgbus_free(b->ended.texts);
+    msgbus_free(b->copies);
+    msgbus_free(b->at);
     msgbus_free(b->outcomes);
     msgbus_free(b);
-}
-
-/* Moves the entries of src to the end of dst (values are stolen). */
-static int results_move(msgbus_results *dst, msgbus_results *src)
-{
-    size_t i;
-    for (i = 0; src && i < src->n; i++) {
-        const msgbus_result *r = &src->items[i].pub;
-        int rc = results_add(dst, r->type, r->seq, r->message_id, r->handler, r->status,
-                             r->value, r->error);
-        src->items[i].pub.value = NULL;
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
 }
 
 static void deliver(msgbus_async *abus, async_done *done)
 {
     async_batch *b = (async_batch *)(void *)done;
-    msgbus_results *all = msgbus_results_new();
+    msgbus_results all = { 0, 0, NULL, NULL, false };
     msgbus_error err;
     size_t i;
     int status = 0;
     msgbus_error_clear(&err);
     for (i = 0; i < b->n; i++) {
         msgbus_outcome *o = &b->outcomes[i];
-        o->first_result = msgbus_results_count(all);
-        if (all == NULL || results_move(all, b->results[i]) != 0)
-            o->status = msgbus_error_set(&o->error, MSGBUS_ENOMEM, NULL,
-                                         "out of memory gathering results");
-        o->n_results = msgbus_results_count(all) - o->first_result;
+        size_t from = o->first_result;
+        o->first_result = all.n;
+        if (results_take(&all, &b->ended, from, o->n_results) != 0) {
+            o->n_results = 0;
+            if (o->status == 0)
+                o->status = msgbus_error_set(&o->error, MSGBUS_ENOMEM, NULL,
+                                             "out of memory gathering results");
+        }
         if (o->status != 0 && status == 0)
             status = msgbus_error_set(&err, o->status, NULL, "message %zu: %s", i,
                                       o->error.text);
     }
     if (b->on_done)
-        b->on_done(abus, status, b->outcomes, b->n, all, &err, b->userdata);
-    msgbus_results_free(all);
+        b->on_done(abus, status, b->outcomes, b->n, &all, &err, b->userdata);
+    msgbus_results_reset(&all);
+    msgbus_free(all.items);
+    msgbus_free(all.texts);
     batch_free(b);
 }
 
@@ -78,11 +82,18 @@ static void member_over(async_job *job)
     async_batch *b = job->owner;
     msgbus_outcome *o = &b->outcomes[job->index];
     o->status = job->status;
-    o->error = job->err;
-    b->results[job->index] = job->results;
-    job->results = NULL;
-    b->jobs[job->index] = NULL;
-    async_job_free(job);
+    if (job->status != 0)
+        o->error = job->err;
+    o->first_result = b->ended.n;
+    o->n_results = job->results.n;
+    if (results_take(&b->ended, &job->results, 0, job->results.n) != 0) {
+        o->n_results = 0;
+        if (o->status == 0)
+            o->status = msgbus_error_set(&o->error, MSGBUS_ENOMEM, NULL,
+                                         "out of memory gathering results");
+    }
+    msgbus_results_reset(&job->results);    /* what a failure did not move */
+    async_job_put(job);
     b->running--;
     b->over++;
     start_next(b);
@@ -90,21 +101,57 @@ static void member_over(async_job *job)
 
 static void start_next(async_batch *b)
 {
-    /* A job may be over before async_job_start returns (no handler, a
-     * cancel): member_over then lands here again, and the loop already
-     * running goes on, so the stack stays flat. */
+    /* A job may be over before async_job_start returns (a cancel):
+     * member_over then lands here again, and the loop already running
+     * goes on, so the stack stays flat. */
     if (b->starting)
         return;
     b->starting = true;
     while (b->next < b->n && b->running < b->max) {
-        async_job *job = b->jobs[b->next++];
+        size_t i = b->next;
+        async_job *job = async_job_get(b->abus);
+        if (job == NULL) {
+            msgbus_outcome *o = &b->outcomes[i];
+            o->status = msgbus_error_set(&o->error, MSGBUS_ENOMEM, NULL, "out of memory");
+            o->first_result = b->ended.n;
+            msgbus_value_clear(((msgbus_msg *)copy_of(b, i))->type, copy_of(b, i));
+            b->next++;
+            b->over++;
+            continue;
+        }
+        b->next++;
         b->running++;
+        job->current.type = ((msgbus_msg *)copy_of(b, i))->type;
+        job->current.data = copy_of(b, i);
+        job->owner = b;
+        job->index = i;
+        job->finished = member_over;
         async_job_start(job);
     }
     b->starting = false;
-    if (b->over == b->n) {
+    if (b->over == b->n)
         async_done_push(b->abus, &b->done);
+}
+
+/* Copies msgs into one block; 0 or MSGBUS_ENOMEM. */
+static int copy_all(async_batch *b, const msgbus_msg *const *msgs)
+{
+    size_t i, total = 0;
+    for (i = 0; i < b->n; i++) {
+        b->at[i] = total;
+        total += ROUND(msgs[i]->type->size);
     }
+    b->copies = msgbus_malloc(total ? total : 1);
+    if (b->copies == NULL) {
+        b->n = 0;                       /* no copy to clear */
+        return MSGBUS_ENOMEM;
+    }
+    for (i = 0; i < b->n; i++)
+        msgbus_value_init(msgs[i]->type, copy_of(b, i));
+    for (i = 0; i < b->n; i++)
+        if (msgbus_value_copy(msgs[i]->type, copy_of(b, i), msgs[i]) != 0)
+            return MSGBUS_ENOMEM;
+    return 0;
 }
 
 int msgbus_async_batch_handle(msgbus_async *abus, const msgbus_msg *const *msgs, size_t n,
@@ -124,28 +171,20 @@ int msgbus_async_batch_handle(msgbus_async *abus, const msgbus_msg *const *msgs,
     if (b == NULL)
         return MSGBUS_ENOMEM;
     b->abus = abus;
-    b->n = n;
     b->max = max_concurrency;
     b->on_done = on_done;
     b->userdata = userdata;
     b->done.deliver = deliver;
-    b->jobs = msgbus_calloc(room, sizeof *b->jobs);
+    b->at = msgbus_malloc(room * sizeof *b->at);
     b->outcomes = msgbus_calloc(room, sizeof *b->outcomes);
-    b->results = msgbus_calloc(room, sizeof *b->results);
-    if (b->jobs == NULL || b->outcomes == NULL || b->results == NULL) {
-        b->n = 0;
+    if (b->at == NULL || b->outcomes == NULL) {
         batch_free(b);
         return MSGBUS_ENOMEM;
     }
-    for (i = 0; i < n; i++) {
-        b->jobs[i] = async_job_new(abus, msgs[i], NULL);
-        if (b->jobs[i] == NULL) {
-            batch_free(b);
-            return MSGBUS_ENOMEM;
-        }
-        b->jobs[i]->owner = b;
-        b->jobs[i]->index = i;
-        b->jobs[i]->finished = member_over;
+    b->n = n;
+    if (copy_all(b, msgs) != 0) {
+        batch_free(b);
+        return MSGBUS_ENOMEM;
     }
     pthread_mutex_lock(&abus->lock);
     rc = async_accept(abus);

@@ -1,63 +1,62 @@
 /* async_call.c - one handler call on the async bus: run on a worker
  * (through the middleware, with retries), the messages it emits kept in
- * the call's own list, and late completion through a token. */
+ * the call's own queue, and late completion through a token. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "async_internal.h"
 
-void async_msg_free(async_msg *m)
+static int list_emit(msgbus_ctx *ctx, msgbus_msg *msg);
+static const ctx_ops async_ops = { list_emit };
+
+void async_call_drop_emits(async_call *call)
 {
-    if (m->data) {
-        msgbus_value_clear(m->type, m->data);
-        msgbus_free(m->data);
-    }
-    m->data = NULL;
+    if (call->n_emits == 0)
+        return;
+    queue_truncate(&call->emits, 0);
+    /* Their room goes back to the handle's emit limit. */
+    ATOMIC_SUB(&call->job->emits, call->n_emits);
+    call->n_emits = 0;
 }
 
-/* Drops the call's emits from n on and gives their room back to the
- * handle's emit limit (lock held, or the only thread touching call). */
-static void drop_emits(async_call *call, size_t n)
+void async_call_prepare(async_call *call, async_job *job, const handler_entry *h)
 {
-    size_t i;
-    for (i = n; i < call->n_emits; i++)
-        async_msg_free(&call->emits[i]);
-    call->job->emits -= call->n_emits - n;
-    call->n_emits = n;
+    msgbus_ctx *ctx = &call->ctx;
+    call->task.is_job = false;
+    call->job = job;
+    call->handler = h;
+    call->token.call = call;
+    call->status = 0;
+    call->deferred = call->returned = call->completed = false;
+    call->completion = 0;
+    ctx->bus = job->abus->bus;
+    ctx->ops = &async_ops;
+    ctx->msg = job->current.data;
+    ctx->handler = h;
+    ctx->id = job->current.id;
+    ctx->correlation = job->correlation;
+    ctx->causation = job->current.causation;
+    ctx->seq = job->current.seq;
+    ctx->owner = call;
+    ctx->shared = &job->shared;
+    ctx->shared_lock = &job->abus->pairs_lock;
 }
 
-void async_call_reset(async_call *call)
+void async_call_free(async_call *call)
 {
-    async_msg *emits = call->emits;
-    size_t i, cap = call->cap_emits;
-    for (i = 0; i < call->n_emits; i++)
-        async_msg_free(&call->emits[i]);
-    ctx_free(&call->ctx);
-    memset(call, 0, sizeof *call);
-    call->emits = emits;
-    call->cap_emits = cap;
-}
-
-void async_call_clear(async_call *call)
-{
-    size_t i;
-    for (i = 0; i < call->n_emits; i++)
-        async_msg_free(&call->emits[i]);
-    msgbus_free(call->emits);
-    call->emits = NULL;
-    call->n_emits = call->cap_emits = 0;
+    queue_free(&call->emits);
+    call->n_emits = 0;
     ctx_free(&call->ctx);
 }
 
 int async_call_run(async_call *call)
 {
-    msgbus_async *abus = call->job->abus;
-    msgbus_bus *bus = abus->bus;
+    msgbus_bus *bus = call->job->abus->bus;
     msgbus_ctx *ctx = &call->ctx;
     int status;
     ctx->attempt = 0;
     for (;;) {
-        bool retry = false, stop;
+        bool retry = false;
         ctx->attempt++;
         bus_begin_call(ctx);
         status = bus->n_mw ? middleware_attempt(bus, ctx, call->handler, ctx->msg, &retry)
@@ -66,86 +65,76 @@ int async_call_run(async_call *call)
             return status;
         if (status > 0)
             status = MSGBUS_EHANDLER;
-        pthread_mutex_lock(&abus->lock);
-        /* A deferred call's token belongs to someone else now: no retry. */
-        stop = !retry || call->deferred || call->job->abort_code;
-        if (!stop)
-            drop_emits(call, 0);        /* a retried call does not emit twice */
-        pthread_mutex_unlock(&abus->lock);
-        if (stop)
+        /* A deferred call's token belongs to someone else now: no retry.
+         * deferred was set by this thread, in the handler. */
+        if (!retry || call->deferred || ATOMIC_LOAD(&call->job->abort_code))
             return status;
+        async_call_drop_emits(call);    /* a retried call does not emit twice */
     }
 }
 
-void async_call_returned(async_call *call, int status)
+/* The final status of a call whose handler returned and, if deferred,
+ * was completed; a failed call's emits are dropped.  Then the call is
+ * over: true when it was the last one of its message. */
+static bool settle(async_call *call)
 {
-    if (!call->returned) {
-        call->returned = true;
-        call->status = status;
-        if (status == MSGBUS_PENDING && !call->deferred) {
-            snprintf(call->ctx.error, sizeof call->ctx.error,
-                     "handler %s returned MSGBUS_PENDING without msgbus_ctx_defer",
-                     call->handler->name);
-            call->status = MSGBUS_EHANDLER;
-        }
-    }
-    if (call->deferred && !call->completed)
-        return;                         /* msgbus_complete finishes it */
     if (call->deferred && (call->status == 0 || call->status == MSGBUS_PENDING))
         call->status = call->completion > 0 ? MSGBUS_EHANDLER : call->completion;
     if (call->status == 0 && call->ctx.refused)
         call->status = call->ctx.refused;   /* an emit refused after the return */
     if (call->status != 0)
-        drop_emits(call, 0);
-    async_job_call_done(call->job);
+        async_call_drop_emits(call);
+    return ATOMIC_SUB(&call->job->running, 1) == 0;
 }
 
-int async_emit(msgbus_ctx *ctx, msgbus_msg *msg)
+bool async_call_end(async_call *call, int status)
 {
-    async_call *call = ctx->async;
+    msgbus_async *abus = call->job->abus;
+    bool completed;
+    if (status == MSGBUS_PENDING && !call->deferred) {
+        snprintf(call->ctx.error, sizeof call->ctx.error,
+                 "handler %s returned MSGBUS_PENDING without msgbus_ctx_defer",
+                 call->handler->name);
+        status = MSGBUS_EHANDLER;
+    }
+    call->status = status;
+    if (!call->deferred)
+        return settle(call);            /* nobody else knows the call */
+    pthread_mutex_lock(&abus->lock);
+    call->returned = true;
+    completed = call->completed;
+    pthread_mutex_unlock(&abus->lock);
+    /* Not completed yet: msgbus_complete settles it. */
+    return completed && settle(call);
+}
+
+static int list_emit(msgbus_ctx *ctx, msgbus_msg *msg)
+{
+    async_call *call = ctx->owner;
     async_job *job = call->job;
-    msgbus_async *abus = job->abus;
-    const msgbus_type *type = msg->type;
-    async_msg *m;
-    pthread_mutex_lock(&abus->lock);
-    if (job->emits >= abus->bus->emit_limit) {
-        job->abort_code = MSGBUS_ELIMIT;
-        pthread_mutex_unlock(&abus->lock);
-        snprintf(ctx->error, sizeof ctx->error,
-                 "emit limit reached: %zu messages emitted in one handle (handler %s, %s)",
-                 abus->bus->emit_limit, ctx->handler->name, type->name);
-        return bus_refuse_emit(ctx, msg, MSGBUS_ELIMIT);
+    size_t limit = job->abus->bus->emit_limit;
+    int rc = policy_check_emit(ctx, msg);
+    if (rc != 0)
+        return rc;
+    if (ATOMIC_ADD(&job->emits, 1) > limit) {
+        ATOMIC_SUB(&job->emits, 1);
+        ATOMIC_STORE(&job->abort_code, MSGBUS_ELIMIT);
+        return policy_emit_limit(ctx, msg, limit);
     }
-    job->emits++;
-    pthread_mutex_unlock(&abus->lock);
-    if (call->n_emits == call->cap_emits) {
-        size_t cap = call->cap_emits ? call->cap_emits * 2 : 4;
-        async_msg *emits = msgbus_realloc(call->emits, cap * sizeof *emits);
-        if (emits == NULL)
-            goto nomem;
-        call->emits = emits;
-        call->cap_emits = cap;
+    /* Ids and sequence numbers are given when the job takes the emits. */
+    if (queue_push(&call->emits, msg, 0, 0, 0, true) != 0) {
+        ATOMIC_SUB(&job->emits, 1);
+        snprintf(ctx->error, sizeof ctx->error, "out of memory queueing %s", msg->type->name);
+        return bus_refuse_emit(ctx, msg, MSGBUS_ENOMEM);
     }
-    m = &call->emits[call->n_emits];
-    m->type = type;
-    m->data = msgbus_malloc(type->size);
-    if (m->data == NULL)
-        goto nomem;
-    memcpy(m->data, msg, type->size);   /* the contents move to the bus */
-    msgbus_value_init(type, msg);
     call->n_emits++;
+    msgbus_value_init(msg->type, msg);  /* the contents moved to the bus */
     return 0;
-nomem:
-    pthread_mutex_lock(&abus->lock);
-    job->emits--;
-    pthread_mutex_unlock(&abus->lock);
-    snprintf(ctx->error, sizeof ctx->error, "out of memory queueing %s", type->name);
-    return bus_refuse_emit(ctx, msg, MSGBUS_ENOMEM);
 }
 
 msgbus_token *msgbus_ctx_defer(msgbus_ctx *ctx)
 {
-    async_call *call = ctx ? ctx->async : NULL;
+    async_call *call = ctx && ctx->ops == &async_ops ? ctx->owner : NULL;
     msgbus_token *token = NULL;
     if (call == NULL)
         return NULL;
@@ -174,8 +163,10 @@ int msgbus_complete(msgbus_token *token, int status)
     pthread_mutex_lock(&abus->lock);
     call->completed = true;
     call->completion = status;
-    if (call->returned)
-        async_call_returned(call, call->status);
+    /* Returned already: this thread ends the call, and if it was the last
+     * one, a worker takes the job on. */
+    if (call->returned && settle(call))
+        async_job_resume(call->job);
     pthread_mutex_unlock(&abus->lock);
     return 0;
 }

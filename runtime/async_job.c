@@ -1,14 +1,30 @@
 /* async_job.c - one msgbus_async_handle: the message, then breadth first
- * what its handlers emit.  The handlers of the current message run
- * concurrently on the workers; when the last one is over, their results
- * and emits are taken in handler order, so the FIFO and the results come
- * out as the synchronous bus gives them.  All of it runs with the lock
- * held, on whichever thread finished the last call. */
+ * what its handlers emit, driven by one worker at a time (the runner).
+ *
+ * The runner runs the handlers of a message itself, one after another,
+ * when handing them to other workers would cost more than it gains: they
+ * are cheap (their mean duration, measured, is under HANDOFF_NS) or there
+ * is one worker.  Otherwise the others go to the task queue and run
+ * concurrently; the last call to end makes its thread the runner.  Either
+ * way, results and emits are then taken in handler order, so the FIFO and
+ * the results come out as the synchronous bus gives them.  Jobs are kept
+ * on a free list with their storage, and the calls and FIFO of a running
+ * job are the worker's (async_scratch, async_pool.c), so a handle in steady
+ * state allocates nothing. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "async_internal.h"
+
+/* About what a hand-off to another worker costs (queue, wake-up). */
+#define HANDOFF_NS 20000u
+/* Jobs kept for reuse beyond those in flight. */
+#define MAX_FREE_JOBS 16384
+
+enum { NEXT, STOPPED, WAITING };
 
 static void push_done(async_job *job)
 {
@@ -19,67 +35,108 @@ static void deliver(msgbus_async *abus, async_done *done)
 {
     async_job *job = (async_job *)(void *)done;
     if (job->on_done)
-        job->on_done(abus, job->status, job->results, &job->err, job->userdata);
-    async_job_free(job);
+        job->on_done(abus, job->status, &job->results, &job->err, job->userdata);
+    async_job_put(job);
 }
 
-async_job *async_job_new(msgbus_async *abus, const msgbus_msg *msg, msgbus_error *err)
+static void job_free(async_job *job)
 {
-    async_job *job = msgbus_calloc(1, sizeof *job);
-    if (job == NULL)
-        goto nomem;
-    job->abus = abus;
-    job->finished = push_done;
-    job->done.deliver = deliver;
-    job->current.type = msg->type;
-    job->results = msgbus_results_new();
-    job->current.data = msgbus_malloc(msg->type->size);
-    /* Initialized at once: a job freed on failure clears it. */
-    if (job->current.data)
-        msgbus_value_init(msg->type, job->current.data);
-    if (job->results == NULL || job->current.data == NULL)
-        goto nomem;
-    if (msgbus_value_copy(msg->type, job->current.data, msg) != 0)
-        goto nomem;
-    return job;
-nomem:
-    async_job_free(job);
-    msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "out of memory copying a message");
-    return NULL;
-}
-
-static void clear_fifo(async_job *job)
-{
-    for (; job->head < job->n; job->head++)
-        async_msg_free(&job->fifo[job->head]);
-    job->head = job->n = 0;
-}
-
-/* Frees the storage only the handling needs: on the worker that allocated
- * most of it, which keeps its allocator's caches warm. */
-static void free_work_storage(async_job *job)
-{
-    size_t i;
-    clear_fifo(job);
-    msgbus_free(job->fifo);
-    job->fifo = NULL;
-    job->cap = 0;
-    for (i = 0; i < job->cap_calls; i++)
-        async_call_clear(&job->calls[i]);
-    msgbus_free(job->calls);
-    job->calls = NULL;
-    job->cap_calls = 0;
-}
-
-void async_job_free(async_job *job)
-{
-    if (job == NULL)
-        return;
-    async_msg_free(&job->current);
-    free_work_storage(job);
-    msgbus_results_free(job->results);
+    msgbus_free(job->buf);
+    async_scratch_give(NULL, job->s, 0);
+    msgbus_results_reset(&job->results);
+    msgbus_free(job->results.items);
+    msgbus_free(job->results.texts);
     ctx_free(&job->shared);
     msgbus_free(job);
+}
+
+async_job *async_job_get(msgbus_async *abus)
+{
+    async_job *job;
+    pthread_mutex_lock(&abus->free_lock);
+    job = abus->free_jobs;
+    if (job) {
+        abus->free_jobs = job->next_free;
+        abus->n_free--;
+    }
+    pthread_mutex_unlock(&abus->free_lock);
+    if (job)
+        return job;
+    job = msgbus_calloc(1, sizeof *job);
+    if (job == NULL)
+        return NULL;
+    job->abus = abus;
+    job->task.is_job = true;
+    job->done.deliver = deliver;
+    job->finished = push_done;
+    return job;
+}
+
+void async_job_put(async_job *job)
+{
+    msgbus_async *abus = job->abus;
+    if (job->current.data) {            /* never started */
+        msgbus_value_clear(job->current.type, job->current.data);
+        job->current.data = NULL;
+    }
+    msgbus_results_reset(&job->results);
+    if (job->status != 0)
+        msgbus_error_clear(&job->err);  /* clean whenever status is 0 */
+    job->status = 0;
+    job->emits = 0;
+    job->abort_code = 0;
+    job->finished = push_done;
+    job->owner = NULL;
+    job->on_done = NULL;
+    job->userdata = NULL;
+    pthread_mutex_lock(&abus->free_lock);
+    if (abus->n_free < MAX_FREE_JOBS) {
+        job->next_free = abus->free_jobs;
+        abus->free_jobs = job;
+        abus->n_free++;
+        job = NULL;
+    }
+    pthread_mutex_unlock(&abus->free_lock);
+    if (job)
+        job_free(job);
+}
+
+void async_job_free_all(msgbus_async *abus)
+{
+    while (abus->free_jobs) {
+        async_job *job = abus->free_jobs;
+        abus->free_jobs = job->next_free;
+        job_free(job);
+    }
+    abus->n_free = 0;
+}
+
+int async_job_reserve(async_job *job, const msgbus_type *type)
+{
+    unsigned char *p;
+    if (type->size <= job->buf_cap)
+        return 0;
+    p = msgbus_realloc(job->buf, type->size);
+    if (p == NULL)
+        return MSGBUS_ENOMEM;
+    job->buf = p;
+    job->buf_cap = type->size;
+    return 0;
+}
+
+int async_job_copy(async_job *job, const msgbus_msg *msg)
+{
+    const msgbus_type *type = msg->type;
+    if (async_job_reserve(job, type) != 0)
+        return MSGBUS_ENOMEM;
+    msgbus_value_init(type, job->buf);
+    if (msgbus_value_copy(type, job->buf, msg) != 0) {
+        msgbus_value_clear(type, job->buf);
+        return MSGBUS_ENOMEM;
+    }
+    job->current.type = type;
+    job->current.data = job->buf;
+    return 0;
 }
 
 /* Records the error that stops the handle (the first one counts). */
@@ -98,180 +155,258 @@ static void fail(async_job *job, int code, const char *fmt, ...)
     va_end(ap);
 }
 
-static void finish(async_job *job)
+static void clear_current(async_job *job)
 {
-    async_msg_free(&job->current);
-    if (job->n > job->head)             /* only a cancel leaves these */
-        fail(job, MSGBUS_ECANCELED, "canceled by shutdown: %zu emitted messages not handled",
-             job->n - job->head);
-    free_work_storage(job);
-    ctx_clear_pairs(&job->shared);
-    job->finished(job);
+    if (job->current.data)
+        msgbus_value_clear(job->current.type, job->current.data);
+    job->current.data = NULL;
 }
 
-enum { STARTED, NEXT, STOPPED };
+static size_t fifo_count(const msg_queue *q)
+{
+    size_t n = 0, at;
+    for (at = q->head; at < q->tail; n++)
+        at += ((const queue_entry *)(const void *)(q->buf + at))->size;
+    return n;
+}
 
-/* Hands the current message's handlers to the workers. */
-static int run_current(async_job *job)
+/* The handle is over: returns the job for its finished hook; its scratch
+ * goes to w. */
+static async_job *finish(async_job *job, async_worker *w)
+{
+    clear_current(job);
+    if (job->s && !queue_empty(&job->s->fifo)) {    /* a stop or a cancel leaves these */
+        fail(job, MSGBUS_ECANCELED, "canceled by shutdown: %zu emitted messages not handled",
+             fifo_count(&job->s->fifo));
+        queue_truncate(&job->s->fifo, 0);
+    }
+    if (job->s)
+        async_scratch_give(w, job->s, job->status);
+    job->s = NULL;
+    if (job->shared.n_pairs)
+        ctx_clear_pairs(&job->shared);
+    return job;
+}
+
+void async_job_start(async_job *job)
 {
     msgbus_async *abus = job->abus;
-    const async_msg *m = &job->current;
-    const handler_slot *slot = handler_table_find(&abus->bus->handlers, m->type);
-    size_t i, n = slot ? slot->n : 0;
-    if (n == 0) {
-        if (m->type->kind == MSGBUS_KIND_EVENT) {
-            bus_log(abus->bus, MSGBUS_LOG_INFO, "event %s has no handlers", m->type->name);
-            return NEXT;
-        }
-        bus_log(abus->bus, MSGBUS_LOG_ERROR, "no handler for command %s", m->type->name);
-        fail(job, MSGBUS_ENOHANDLER, "no handler for command %s", m->type->name);
-        return STOPPED;
+    job->current.id = job->correlation = async_next_id(abus);
+    job->current.causation = 0;
+    job->current.seq = 0;
+    job->next_seq = 1;
+    job->resume = false;
+    if (async_cancelling(abus)) {
+        fail(job, MSGBUS_ECANCELED, "canceled by shutdown before it started");
+        finish(job, NULL)->finished(job);
+        return;
     }
-    if (n > job->cap_calls) {
-        size_t cap = n < 2 ? 2 : n;    /* a command, then an event's two */
-        async_call *calls = msgbus_realloc(job->calls, cap * sizeof *calls);
-        if (calls == NULL) {
-            fail(job, MSGBUS_ENOMEM, "out of memory");
-            return STOPPED;
-        }
-        /* No call is out (tokens point into calls[]), so it may move.
-         * New calls start empty; reused ones were reset by collect(). */
-        memset(calls + job->cap_calls, 0, (cap - job->cap_calls) * sizeof *calls);
-        job->calls = calls;
-        job->cap_calls = cap;
+    async_pool_push(abus, &job->task);
+}
+
+void async_job_resume(async_job *job)
+{
+    job->resume = true;
+    async_pool_push(job->abus, &job->task);
+}
+
+/* The next message from the FIFO into current; false when there is none
+ * to handle. */
+static bool next_message(async_job *job)
+{
+    queue_entry *e = queue_front(&job->s->fifo);
+    if (e == NULL || async_cancelling(job->abus))
+        return false;                   /* finish() reports what is left */
+    if (async_job_reserve(job, e->type) != 0) {
+        fail(job, MSGBUS_ENOMEM, "out of memory");
+        return false;
     }
-    job->n_calls = job->running = n;
-    for (i = 0; i < n; i++) {
-        async_call *call = &job->calls[i];
-        call->job = job;
-        call->handler = &slot->items[i];
-        call->token.call = call;
-        call->ctx.bus = abus->bus;
-        call->ctx.msg = m->data;
-        call->ctx.handler = call->handler;
-        call->ctx.id = m->id;
-        call->ctx.correlation = job->correlation;
-        call->ctx.causation = m->causation;
-        call->ctx.seq = m->seq;
-        call->ctx.async = call;
-        call->ctx.shared = &job->shared;
-        call->ctx.shared_lock = &abus->pairs_lock;
-    }
-    /* The others first: the last one may run on this very worker. */
-    for (i = 0; i + 1 < n; i++)
-        async_pool_push(abus, &job->calls[i]);
-    async_pool_start_call(abus, &job->calls[n - 1]);
-    return STARTED;
+    /* Moved out, so the FIFO may grow under it. */
+    memcpy(job->buf, queue_entry_msg(e), e->type->size);
+    job->current.type = e->type;
+    job->current.data = job->buf;
+    job->current.id = e->id;
+    job->current.causation = e->causation;
+    job->current.seq = e->seq;
+    queue_pop(&job->s->fifo);
+    return true;
 }
 
 /* Appends the emits of a successful call to the FIFO, with their ids. */
 static int take_emits(async_job *job, async_call *call)
 {
-    size_t i;
-    if (job->n + call->n_emits > job->cap) {
-        size_t cap = job->cap ? job->cap : 16;
-        async_msg *fifo;
-        while (job->n + call->n_emits > cap)
-            cap *= 2;
-        fifo = msgbus_realloc(job->fifo, cap * sizeof *fifo);
-        if (fifo == NULL)
+    queue_entry *e;
+    while ((e = queue_front(&call->emits)) != NULL) {
+        if (queue_push(&job->s->fifo, queue_entry_msg(e), async_next_id(job->abus),
+                       job->current.id, job->next_seq, true) != 0)
             return MSGBUS_ENOMEM;
-        job->fifo = fifo;
-        job->cap = cap;
-    }
-    for (i = 0; i < call->n_emits; i++) {
-        async_msg *m = &job->fifo[job->n++];
-        *m = call->emits[i];
-        m->id = job->abus->next_id++;
-        m->causation = job->current.id;
-        m->seq = job->next_seq++;
+        job->next_seq++;
+        queue_pop(&call->emits);
     }
     call->n_emits = 0;
     return 0;
-}
-
-static const char *kind_name(const msgbus_type *type)
-{
-    return type->kind == MSGBUS_KIND_COMMAND ? "command" : "event";
 }
 
 /* The current message's calls are all over: results and emits in handler
  * order.  Returns NEXT or STOPPED. */
 static int collect(async_job *job)
 {
-    const async_msg *m = &job->current;
-    msgbus_bus *bus = job->abus->bus;
     size_t i;
     int next = NEXT;
     for (i = 0; i < job->n_calls; i++) {
-        async_call *call = &job->calls[i];
-        const char *name = call->handler->name;
-        int status = call->status;
-        const char *text = status == 0 ? ""
-                         : call->ctx.error[0] ? call->ctx.error : msgbus_strerror(status);
-        int rc = results_add(job->results, m->type, m->seq, m->id, name, status,
-                             call->ctx.result, text);
-        call->ctx.result = NULL;
-        if (rc == 0 && status == 0)
-            rc = take_emits(job, call);
+        async_call *call = &job->s->calls[i];
+        bool aborting = ATOMIC_LOAD(&job->abort_code) != 0 || call->status == MSGBUS_ECANCELED;
+        int rc = policy_call_over(&call->ctx, call->status, aborting, &job->results,
+                                  job->status ? NULL : &job->err);
+        if (rc == 0 && call->status == 0 && take_emits(job, call) != 0)
+            rc = msgbus_error_set(job->status ? NULL : &job->err, MSGBUS_ENOMEM, NULL,
+                                  "out of memory recording results");
         if (rc != 0) {
-            fail(job, rc, "out of memory recording results");
+            if (job->status == 0)
+                job->status = rc;
             next = STOPPED;
         }
-        if (status == 0)
-            continue;
-        bus_log(bus, MSGBUS_LOG_ERROR, "%s handler %s failed on %s: %s", kind_name(m->type),
-                name, m->type->name, text);
-        if (m->type->kind == MSGBUS_KIND_COMMAND || job->abort_code ||
-            status == MSGBUS_ECANCELED) {
-            fail(job, status, "%s handler %s failed on %s: %s", kind_name(m->type), name,
-                 m->type->name, text);
-            next = STOPPED;
-        }
+        async_call_drop_emits(call);    /* of a failed call, or not taken */
     }
-    for (i = 0; i < job->n_calls; i++)
-        async_call_reset(&job->calls[i]);
     job->n_calls = 0;
     return next;
 }
 
-/* Runs messages from the FIFO until one has handlers to wait for, or the
- * handle is over. */
-static void advance(async_job *job, int state)
+static bool runs_inline(const msgbus_async *abus, const handler_entry *items, size_t n)
 {
-    while (state == NEXT) {
-        async_msg_free(&job->current);
-        if (job->head == job->n)
-            break;
-        if (job->abus->cancelling)
-            break;                      /* finish() reports what is left */
-        job->current = job->fifo[job->head++];
-        if (job->head == job->n)
-            job->head = job->n = 0;
-        state = run_current(job);
+    size_t i;
+    if (n == 1 || abus->n_threads == 1)
+        return true;
+    for (i = 0; i < n; i++) {
+        unsigned cost = __atomic_load_n(&items[i].cost_ns, __ATOMIC_RELAXED);
+        if (cost == 0 || cost > HANDOFF_NS)
+            return false;
     }
-    if (state != STARTED)
-        finish(job);
+    return true;
 }
 
-void async_job_start(async_job *job)
+static int grow_calls(async_scratch *s, size_t n)
+{
+    size_t cap = n < 2 ? 2 : n;         /* a command, then an event's two */
+    async_call *calls;
+    if (n <= s->cap_calls)
+        return 0;
+    /* No call is out (tokens point into calls[]), so it may move. */
+    calls = msgbus_realloc(s->calls, cap * sizeof *calls);
+    if (calls == NULL)
+        return MSGBUS_ENOMEM;
+    memset(calls + s->cap_calls, 0, (cap - s->cap_calls) * sizeof *calls);
+    s->calls = calls;
+    s->cap_calls = cap;
+    return 0;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Runs one call here; true when its end was the last of its message (see
+ * async_call_end).  Keeps a running mean of its handler's cost: every call
+ * of a handler that is slow or not known yet, one call in SAMPLE of a
+ * cheap one (the clock and the shared write cost more than such a call). */
+#define SAMPLE 32
+static bool run_here(async_call *call, unsigned tick)
+{
+    unsigned *cost = (unsigned *)(void *)&call->handler->cost_ns;
+    unsigned old = __atomic_load_n(cost, __ATOMIC_RELAXED), mean;
+    uint64_t start, took;
+    int status;
+    if (old != 0 && old <= HANDOFF_NS && tick % SAMPLE != 0)
+        return async_call_end(call, async_call_run(call));
+    start = now_ns();
+    status = async_call_run(call);
+    took = now_ns() - start;
+    if (took > 1000000000u)
+        took = 1000000000u;
+    mean = old == 0 ? (unsigned)took + 1 : old - old / 8 + (unsigned)(took / 8);
+    if (mean != old)
+        __atomic_store_n(cost, mean, __ATOMIC_RELAXED);
+    return async_call_end(call, status);
+}
+
+/* Runs the current message's handlers; NEXT, STOPPED or WAITING (calls
+ * are out: the last one to end takes the job on). */
+static int run_current(async_job *job)
 {
     msgbus_async *abus = job->abus;
-    job->current.id = job->correlation = abus->next_id++;
-    job->current.causation = 0;
-    job->current.seq = 0;
-    job->next_seq = 1;
-    if (abus->cancelling) {
-        fail(job, MSGBUS_ECANCELED, "canceled by shutdown before it started");
-        finish(job);
-        return;
+    const msgbus_type *type = job->current.type;
+    const handler_slot *slot = handler_table_find(&abus->bus->handlers, type);
+    size_t i, n = slot ? slot->n : 0;
+    if (n == 0) {
+        int rc = policy_no_handler(abus->bus, type, job->status ? NULL : &job->err);
+        if (rc == 0)
+            return NEXT;
+        if (job->status == 0)
+            job->status = rc;
+        return STOPPED;
     }
-    advance(job, run_current(job));
+    if (grow_calls(job->s, n) != 0) {
+        fail(job, MSGBUS_ENOMEM, "out of memory");
+        return STOPPED;
+    }
+    for (i = 0; i < n; i++)
+        async_call_prepare(&job->s->calls[i], job, &slot->items[i]);
+    job->n_calls = n;
+    ATOMIC_STORE(&job->running, n + 1);
+    if (runs_inline(abus, slot->items, n)) {
+        /* The runner holds one count of running: no call ends the job. */
+        for (i = 0; i < n; i++)
+            run_here(&job->s->calls[i], job->ticks++);
+    } else {
+        pthread_mutex_lock(&abus->lock);
+        for (i = 1; i < n; i++)
+            async_pool_push(abus, &job->s->calls[i].task);
+        pthread_mutex_unlock(&abus->lock);
+        run_here(&job->s->calls[0], job->ticks++);
+    }
+    if (ATOMIC_SUB(&job->running, 1) != 0)
+        return WAITING;
+    return collect(job);
 }
 
-void async_job_call_done(async_job *job)
+async_job *async_job_run(async_job *job, async_worker *w)
 {
-    if (--job->running > 0)
-        return;
-    advance(job, collect(job));
+    int state = NEXT;
+    if (job->s == NULL && (job->s = async_scratch_take(w)) == NULL) {
+        fail(job, MSGBUS_ENOMEM, "out of memory");
+        return finish(job, w);
+    }
+    if (job->resume) {
+        job->resume = false;
+        state = collect(job);
+    } else if (async_cancelling(job->abus)) {
+        fail(job, MSGBUS_ECANCELED, "canceled by shutdown before it started");
+        return finish(job, w);
+    } else {
+        state = run_current(job);
+    }
+    for (;;) {
+        if (state == WAITING)
+            return NULL;
+        if (state == STOPPED)
+            return finish(job, w);
+        clear_current(job);
+        if (!next_message(job))
+            return finish(job, w);
+        state = run_current(job);
+    }
+}
+
+async_job *async_job_run_call(async_call *call, async_worker *w)
+{
+    bool last = async_cancelling(call->job->abus)
+              ? async_call_end(call, MSGBUS_ECANCELED)  /* never started */
+              : run_here(call, 0);
+    if (!last)
+        return NULL;
+    call->job->resume = true;
+    return async_job_run(call->job, w);
 }

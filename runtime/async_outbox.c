@@ -30,7 +30,7 @@ static void row_over(async_job *job)
     relay->row_over = true;
     relay->row_status = job->status;
     relay->row_err = job->err;
-    async_job_free(job);
+    async_job_put(job);
     pthread_cond_broadcast(&relay->abus->relay_cond);
 }
 
@@ -44,27 +44,26 @@ static int dispatch_row(msgbus_bus *bus, const msgbus_outbox_row *row, void *use
     const msgbus_type *type = msgbus_bus_find_type(bus, row->type);
     msgbus_error derr;
     async_job *job;
-    void *msg;
     int rc;
     if (type == NULL)
         return msgbus_error_set(err, MSGBUS_ENOTFOUND, NULL,
                                 "row %s: type %s is not in any module installed on the bus",
                                 row->id, row->type);
-    msg = msgbus_malloc(type->size);
-    if (msg == NULL)
+    job = async_job_get(abus);
+    if (job == NULL || async_job_reserve(job, type) != 0) {
+        if (job)
+            async_job_put(job);
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "row %s: out of memory", row->id);
+    }
     msgbus_error_clear(&derr);
-    rc = msgbus_value_decode(type, row->payload, strlen(row->payload), msg, &derr);
+    rc = msgbus_value_decode(type, row->payload, strlen(row->payload), job->buf, &derr);
     if (rc < 0) {
-        msgbus_free(msg);
+        async_job_put(job);
         return msgbus_error_set(err, rc, derr.path, "row %s: bad payload for %s: %s", row->id,
                                 row->type, derr.text);
     }
-    job = async_job_new(abus, msg, err);
-    msgbus_value_clear(type, msg);
-    msgbus_free(msg);
-    if (job == NULL)
-        return MSGBUS_ENOMEM;
+    job->current.type = type;
+    job->current.data = job->buf;
     job->owner = relay;
     job->finished = row_over;
     pthread_mutex_lock(&abus->lock);

@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bus_internal.h"
+#include "obs_internal.h"
+
+static int queue_emit(msgbus_ctx *ctx, msgbus_msg *msg);
+static const ctx_ops sync_ops = { queue_emit };
 
 msgbus_bus *msgbus_bus_new(void *userdata)
 {
@@ -14,6 +18,7 @@ msgbus_bus *msgbus_bus_new(void *userdata)
     bus->emit_limit = MSGBUS_DEFAULT_EMIT_LIMIT;
     bus->next_id = 1;
     bus->ctx.bus = bus;
+    bus->ctx.ops = &sync_ops;
     return bus;
 }
 
@@ -27,6 +32,7 @@ void msgbus_bus_free(msgbus_bus *bus)
     msgbus_free(bus->modules);
     msgbus_free(bus->mw);
     msgbus_free(bus->current);
+    obs_free(bus->obs);
     msgbus_free(bus);
 }
 
@@ -227,58 +233,36 @@ size_t msgbus_get_event_handlers(const msgbus_bus *bus, const msgbus_type *type,
     return slot->n;
 }
 
-/* ---- emit -------------------------------------------------------------- */
-
-static bool declares(const msgbus_handler_desc *d, const msgbus_type *type)
-{
-    size_t i;
-    for (i = 0; i < d->n_emits; i++)
-        if (d->emits[i] == type)
-            return true;
-    return false;
-}
-
-/* Refuses an emit: the message is freed and the handler call will fail. */
-int bus_refuse_emit(msgbus_ctx *ctx, msgbus_msg *msg, int code)
-{
-    msgbus_value_clear(msg->type, msg);
-    ctx->refused = code;
-    bus_log(ctx->bus, MSGBUS_LOG_ERROR, "%s", ctx->error);
-    return code;
-}
+/* ---- emit ------------------------------------------------------------ */
 
 int msgbus_emit(msgbus_ctx *ctx, msgbus_msg *msg)
 {
-    msgbus_bus *bus;
-    const msgbus_type *type;
-    handler_slot *slot;
     if (msg == NULL || msg->type == NULL)
         return MSGBUS_EINVAL;
-    type = msg->type;
-    if (ctx == NULL || ctx->handler == NULL || (!ctx->bus->busy && ctx->async == NULL)) {
+    if (ctx == NULL || ctx->handler == NULL || ctx->ops == NULL) {
+        msgbus_value_clear(msg->type, msg);
+        return MSGBUS_ESTATE;
+    }
+    return ctx->ops->emit(ctx, msg);
+}
+
+/* The synchronous bus's emit: into bus->queue, behind the handled message. */
+static int queue_emit(msgbus_ctx *ctx, msgbus_msg *msg)
+{
+    msgbus_bus *bus = ctx->bus;
+    const msgbus_type *type = msg->type;
+    handler_slot *slot;
+    int rc;
+    if (!bus->busy) {
         msgbus_value_clear(type, msg);
         return MSGBUS_ESTATE;
     }
-    bus = ctx->bus;
-    if (type->kind == MSGBUS_KIND_RECORD) {
-        snprintf(ctx->error, sizeof ctx->error, "handler %s emitted %s, which is a record",
-                 ctx->handler->name, type->name);
-        return bus_refuse_emit(ctx, msg, MSGBUS_EINVAL);
-    }
-    if (ctx->handler->desc && !declares(ctx->handler->desc, type)) {
-        snprintf(ctx->error, sizeof ctx->error,
-                 "handler %s emitted %s, which it does not declare in its emits",
-                 ctx->handler->name, type->name);
-        return bus_refuse_emit(ctx, msg, MSGBUS_EEMIT);
-    }
-    if (ctx->async)
-        return async_emit(ctx, msg);    /* the call's own list, not bus->queue */
+    rc = policy_check_emit(ctx, msg);
+    if (rc != 0)
+        return rc;
     if (bus->emits >= bus->emit_limit) {
-        snprintf(ctx->error, sizeof ctx->error,
-                 "emit limit reached: %zu messages emitted in one handle (handler %s, %s)",
-                 bus->emit_limit, ctx->handler->name, type->name);
         bus->abort_code = MSGBUS_ELIMIT;
-        return bus_refuse_emit(ctx, msg, MSGBUS_ELIMIT);
+        return policy_emit_limit(ctx, msg, bus->emit_limit);
     }
     /* The slot may be new: dispatch keeps no slot pointer across calls. */
     slot = handler_table_find(&bus->handlers, type);
@@ -303,8 +287,14 @@ int msgbus_emit(msgbus_ctx *ctx, msgbus_msg *msg)
 
 int bus_invoke(msgbus_ctx *ctx, const handler_entry *h, const msgbus_msg *msg)
 {
+    obs_call call;
+    msgbus_ctx *outer = trace_call_begin(ctx, &ctx->trace.call);
+    obs_call_begin(ctx, &call);
     int status = h->fn(ctx, msg);
-    return ctx->refused ? ctx->refused : status;
+    status = ctx->refused ? ctx->refused : status;
+    obs_call_end(ctx, h, status, &call);
+    trace_call_end(outer);
+    return status;
 }
 
 void bus_rollback(msgbus_bus *bus, size_t mark, size_t emits, size_t seq)
@@ -331,11 +321,6 @@ static int call_plain(msgbus_bus *bus, msgbus_ctx *ctx, const handler_entry *h,
     return status;
 }
 
-static const char *kind_name(const msgbus_type *type)
-{
-    return type->kind == MSGBUS_KIND_COMMAND ? "command" : "event";
-}
-
 /* Calls every handler of one message; returns non-zero to stop the handle. */
 static int dispatch(msgbus_bus *bus, const msgbus_msg *msg, uint64_t id, uint64_t causation,
                     size_t seq, msgbus_results *results, msgbus_error *err)
@@ -347,41 +332,22 @@ static int dispatch(msgbus_bus *bus, const msgbus_msg *msg, uint64_t id, uint64_
      * the handler array stays (registration is refused during handle). */
     const handler_entry *items = slot ? slot->items : NULL;
     size_t i, n = slot ? slot->n : 0;
-    if (n == 0) {
-        if (type->kind == MSGBUS_KIND_COMMAND) {
-            bus_log(bus, MSGBUS_LOG_ERROR, "no handler for command %s", type->name);
-            return msgbus_error_set(err, MSGBUS_ENOHANDLER, NULL, "no handler for command %s",
-                                    type->name);
-        }
-        bus_log(bus, MSGBUS_LOG_INFO, "event %s has no handlers", type->name);
-        return 0;
-    }
+    if (n == 0)
+        return policy_no_handler(bus, type, err);
     ctx->msg = msg;
     ctx->id = id;
     ctx->causation = causation;
     ctx->seq = seq;
     for (i = 0; i < n; i++) {
         const handler_entry *h = &items[i];
-        const char *text;
-        int status;
+        int status, rc;
         ctx->handler = h;
         status = bus->n_mw ? middleware_call(bus, ctx, h, msg)
                            : call_plain(bus, ctx, h, msg);
-        text = status == 0 ? "" : ctx->error[0] ? ctx->error : msgbus_strerror(status);
-        if (results) {
-            int rc = results_add(results, type, seq, id, h->name, status, ctx->result, text);
-            ctx->result = NULL;
-            if (rc != 0)
-                return msgbus_error_set(err, rc, NULL, "out of memory recording results");
-        }
-        if (status == 0)
-            continue;
-        bus_log(bus, MSGBUS_LOG_ERROR, "%s handler %s failed on %s: %s", kind_name(type),
-                h->name, type->name, text);
-        if (type->kind == MSGBUS_KIND_COMMAND || bus->abort_code) {
+        rc = policy_call_over(ctx, status, bus->abort_code != 0, results, err);
+        if (rc != 0) {
             ctx->handler = NULL;
-            return msgbus_error_set(err, status, NULL, "%s handler %s failed on %s: %s",
-                                    kind_name(type), h->name, type->name, text);
+            return rc;
         }
     }
     ctx->handler = NULL;
@@ -414,6 +380,7 @@ static int handle_one(msgbus_bus *bus, const msgbus_msg *msg, msgbus_results *re
     bus->next_seq = 1;
     bus->abort_code = 0;
     bus->ctx.correlation = root;
+    trace_handle_begin(&bus->ctx.trace.flow);
     rc = dispatch(bus, msg, root, 0, 0, results, err);
     while (rc == 0 && !queue_empty(&bus->queue)) {
         queue_entry *e = queue_front(&bus->queue);

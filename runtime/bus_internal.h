@@ -1,5 +1,6 @@
 /* bus_internal.h - the bus's private structures, shared by bus.c, ctx.c,
- * handlers.c, queue.c, results.c and middleware.c. */
+ * handlers.c, queue.c, results.c, policy.c and middleware.c, and used by
+ * the async bus (async_internal.h) through the context's operations. */
 #ifndef MSGBUS_BUS_INTERNAL_H
 #define MSGBUS_BUS_INTERNAL_H
 
@@ -7,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <msgbus/msgbus.h>
+#include "trace_internal.h"
 
 /* ---- handlers.c: type pointer -> handlers, open addressing ------------ */
 
@@ -14,13 +16,17 @@ typedef struct handler_entry {
     const char *name;                   /* static name or one in owned_names */
     msgbus_handler_fn fn;
     const msgbus_handler_desc *desc;    /* static handler, or NULL: may emit anything */
+    /* Async bus: a running mean of a call's duration in nanoseconds, 0
+     * until the first call (atomic; see async_job.c). */
+    unsigned cost_ns;
 } handler_entry;
 
 typedef struct handler_slot handler_slot;
 struct handler_slot {
     const msgbus_type *type;            /* NULL: empty slot */
     size_t n, cap;
-    handler_entry *items;
+    handler_entry *items;               /* in items_block, on whole cache lines */
+    void *items_block;
     /* Filled when the type is first emitted: an initialized value, copied
      * over the emitter's struct instead of re-running msgbus_value_init, and
      * whether values of the type own heap memory (else clearing is a no-op). */
@@ -135,18 +141,24 @@ static inline size_t queue_mark(const msg_queue *q)
 
 /* ---- results.c ------------------------------------------------------- */
 
-typedef struct result_entry {
-    msgbus_result pub;
-    char error[MSGBUS_ERROR_TEXT_LENGTH];
-} result_entry;
+/* Slim entries, what every handler call writes, and apart from them the
+ * error texts, written only by failed calls: a failed entry i (status not
+ * 0) has its text in texts[i], a successful one "".  Both arrays grow
+ * together, so a failure allocates nothing of its own. */
+typedef char result_text[MSGBUS_ERROR_TEXT_LENGTH];
 
 struct msgbus_results {
     size_t n, cap;
-    result_entry *items;
+    msgbus_result *items;
+    result_text *texts;
+    bool has_values;                    /* some entry has a value to release */
 };
 
 /* Doubles the storage; 0 or MSGBUS_ENOMEM. */
 int results_grow(msgbus_results *r);
+/* Moves n entries of src from `from` to the end of dst (their values go
+ * with them, src's stay behind as NULL); 0 or MSGBUS_ENOMEM. */
+int results_take(msgbus_results *dst, msgbus_results *src, size_t from, size_t n);
 
 /* Appends an entry; value is stolen.  0 or MSGBUS_ENOMEM.  Inline: one
  * call per handler call. */
@@ -154,23 +166,26 @@ static inline int results_add(msgbus_results *r, const msgbus_type *type, size_t
                               uint64_t id, const char *handler, int status, json_t *value,
                               const char *error)
 {
-    result_entry *e;
+    msgbus_result *e;
     if (r->n == r->cap && results_grow(r) != 0) {
         json_decref(value);
         return MSGBUS_ENOMEM;
     }
-    e = &r->items[r->n++];
-    e->pub.type = type;
-    e->pub.seq = seq;
-    e->pub.message_id = id;
-    e->pub.handler = handler;
-    e->pub.status = status;
-    e->pub.value = value;
-    e->pub.error = e->error;
-    /* Successful calls, the hot path, have no text to copy. */
-    e->error[0] = '\0';
-    if (error[0])
-        snprintf(e->error, sizeof e->error, "%s", error);
+    e = &r->items[r->n];
+    e->type = type;
+    e->seq = seq;
+    e->message_id = id;
+    e->handler = handler;
+    e->status = status;
+    e->value = value;
+    e->error = "";
+    if (status != 0) {                  /* failed: its text is texts[n] */
+        snprintf(r->texts[r->n], sizeof r->texts[r->n], "%s", error);
+        e->error = r->texts[r->n];
+    }
+    if (value)
+        r->has_values = true;
+    r->n++;
     return 0;
 }
 
@@ -182,8 +197,17 @@ typedef struct ctx_pair {
     void (*free_fn)(void *);
 } ctx_pair;
 
+/* What differs between the buses behind a context: the synchronous bus
+ * queues an emit on the bus, the async bus keeps it in the call's own list. */
+typedef struct ctx_ops {
+    /* msgbus_emit after its argument checks: the message's contents move to
+     * the bus (0), or it is refused and freed (a negative code). */
+    int (*emit)(msgbus_ctx *ctx, msgbus_msg *msg);
+} ctx_ops;
+
 struct msgbus_ctx {
     msgbus_bus *bus;
+    const ctx_ops *ops;
     const msgbus_msg *msg;
     const handler_entry *handler;
     uint64_t id, correlation, causation;
@@ -192,16 +216,19 @@ struct msgbus_ctx {
     /* Set during one handler call. */
     json_t *result;
     int refused;                        /* code of a refused emit, or 0 */
-    char error[MSGBUS_ERROR_TEXT_LENGTH];
     /* Shared by the handlers of one handle call. */
     ctx_pair *pairs;
     size_t n_pairs, cap_pairs;
-    /* Async bus (async_internal.h): the call this context belongs to, and
-     * the context holding the pairs of its handle with their lock; all
-     * NULL on the synchronous bus. */
-    struct async_call *async;
+    /* Whoever runs the call behind ops (the async bus's call), and the
+     * context holding the pairs of its handle with their lock; NULL on the
+     * synchronous bus. */
+    void *owner;
     struct msgbus_ctx *shared;
     pthread_mutex_t *shared_lock;
+    trace_state trace;                  /* text ids and trace context (trace.c) */
+    /* Last: a call that succeeds only clears its first byte, so the fields
+     * above share as few cache lines as they can. */
+    char error[MSGBUS_ERROR_TEXT_LENGTH];
 };
 
 /* Empties the key/value pairs (keeps the storage). */
@@ -237,6 +264,7 @@ struct msgbus_bus {
     msgbus_log_fn log;
     void *log_userdata;
     size_t emit_limit;
+    struct bus_obs *obs;                /* events, metrics (obs_internal.h), or NULL */
 
     /* State of the handle call in progress. */
     bool busy;
@@ -262,11 +290,27 @@ static inline void bus_begin_call(msgbus_ctx *ctx)
         ctx->result = NULL;
     }
 }
-/* msgbus_emit on an async handler's context, after the checks that do not
- * depend on the bus (async_token.c). */
-int async_emit(msgbus_ctx *ctx, msgbus_msg *msg);
-/* Refuses an emit: frees the message, logs and makes the call fail. */
+/* ---- policy.c: the rules both buses apply ---------------------------- */
+
+const char *policy_kind_name(const msgbus_type *type);
+/* Refuses an emit: frees the message, logs and makes the call fail;
+ * returns code. */
 int bus_refuse_emit(msgbus_ctx *ctx, msgbus_msg *msg, int code);
+/* What a handler may emit (no record, only declared types); 0, or the
+ * emit is refused. */
+int policy_check_emit(msgbus_ctx *ctx, msgbus_msg *msg);
+/* Refuses an emit over the handle's limit: MSGBUS_ELIMIT. */
+int policy_emit_limit(msgbus_ctx *ctx, msgbus_msg *msg, size_t limit);
+/* A message without handlers: MSGBUS_ENOHANDLER for a command (err set),
+ * 0 for an event; both logged. */
+int policy_no_handler(msgbus_bus *bus, const msgbus_type *type, msgbus_error *err);
+/* One handler call of ctx->msg is over with status: records its result
+ * (taking ctx->result) when results is not NULL, logs a failure, and
+ * returns non-zero (err set) when the handle stops: a failed command, or
+ * any failure while aborting, or out of memory. */
+int policy_call_over(msgbus_ctx *ctx, int status, bool aborting, msgbus_results *results,
+                     msgbus_error *err);
+
 /* Drops what a failed call emitted: everything queued after mark. */
 void bus_rollback(msgbus_bus *bus, size_t mark, size_t emits, size_t seq);
 void bus_log(msgbus_bus *bus, int level, const char *fmt, ...)

@@ -23,6 +23,7 @@ const char *msgbus_strerror(int code)
     case MSGBUS_EIO: return "storage or network failure";
     case MSGBUS_ESTATE: return "call not valid in this state";
     case MSGBUS_ECANCELED: return "canceled by shutdown";
+    case MSGBUS_ENOTSUP: return "operation not supported";
     default: return "unknown error";
     }
 }

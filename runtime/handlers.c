@@ -2,6 +2,7 @@
  *
  * Dispatch looks handlers up by the address of the msgbus_type, so the hot
  * path hashes one pointer instead of a type name. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bus_internal.h"
@@ -42,17 +43,28 @@ handler_slot *handler_table_slot(handler_table *t, const msgbus_type *type)
     return &t->slots[i];
 }
 
+#define LINE 64                         /* bytes of a cache line */
+
 int handler_slot_append(handler_slot *slot, const handler_entry *e)
 {
     if (slot->n == slot->cap) {
         size_t cap = slot->cap ? slot->cap * 2 : 2;
-        handler_entry *items = msgbus_realloc(slot->items, cap * sizeof *items);
-        if (items == NULL)
+        /* Whole cache lines: the async bus's workers read (and now and then
+         * write) cost_ns, which must not share a line with hot data. */
+        unsigned char *block = msgbus_malloc(cap * sizeof(handler_entry) + 2 * LINE);
+        handler_entry *items;
+        if (block == NULL)
             return MSGBUS_ENOMEM;
+        items = (handler_entry *)(void *)(block + LINE - (uintptr_t)block % LINE);
+        if (slot->n)
+            memcpy(items, slot->items, slot->n * sizeof(handler_entry));
+        msgbus_free(slot->items_block);
+        slot->items_block = block;
         slot->items = items;
         slot->cap = cap;
     }
-    slot->items[slot->n++] = *e;
+    slot->items[slot->n] = *e;
+    slot->items[slot->n++].cost_ns = 0;
     return 0;
 }
 
@@ -115,7 +127,7 @@ void handler_table_free(handler_table *t)
 {
     size_t i;
     for (i = 0; i < t->cap; i++) {
-        msgbus_free(t->slots[i].items);
+        msgbus_free(t->slots[i].items_block);
         msgbus_free(t->slots[i].blank);
     }
     for (i = 0; i < t->n_owned; i++)

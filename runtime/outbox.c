@@ -2,7 +2,9 @@
  * wrappers the tools use to inspect and maintain a repository. */
 #define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include "outbox_internal.h"
+#include "trace_internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,18 +38,31 @@ void msgbus_outbox_rows_free(msgbus_outbox_row *rows, size_t n)
     msgbus_free(rows);
 }
 
-msgbus_outbox_repo *msgbus_outbox_repo_new(const msgbus_outbox_repo_ops *ops, void *self)
+msgbus_outbox_repo *msgbus_outbox_repo_new_sized(const msgbus_outbox_repo_ops *ops,
+                                                 size_t ops_size, void *self)
 {
-    msgbus_outbox_repo *repo = ops ? msgbus_malloc(sizeof *repo) : NULL;
+    /* Every repository has at least the operations up to free. */
+    size_t oldest = offsetof(msgbus_outbox_repo_ops, free) + sizeof ops->free;
+    bool ok = ops && ops_size >= oldest;
+    msgbus_outbox_repo *repo = ok ? msgbus_calloc(1, sizeof *repo) : NULL;
     if (!repo) {
         if (ops && ops->free)
             ops->free(self);
         return NULL;
     }
-    repo->ops = ops;
+    /* A newer program's operations this library does not know are unused. */
+    memcpy(&repo->own_ops, ops, ops_size < sizeof *ops ? ops_size : sizeof *ops);
+    repo->ops = &repo->own_ops;
     repo->self = self;
     uuid7_init(&repo->ids);
     return repo;
+}
+
+/* Programs built before msgbus_outbox_repo_ops grew call this one. */
+msgbus_outbox_repo *(msgbus_outbox_repo_new)(const msgbus_outbox_repo_ops *ops, void *self)
+{
+    return msgbus_outbox_repo_new_sized(ops, offsetof(msgbus_outbox_repo_ops, free) +
+                                             sizeof ops->free, self);
 }
 
 void msgbus_outbox_repo_free(msgbus_outbox_repo *repo)
@@ -73,6 +88,22 @@ static bool valid_id(const char *id)
         if (id[n] <= ' ' || id[n] > '~' || n + 1 >= MSGBUS_OUTBOX_ID_SIZE)
             return false;
     return n > 0;
+}
+
+/* meta as compact JSON text in memory of msgbus_malloc (json_dumps would
+ * use Jansson's allocator), or NULL when out of memory. */
+static char *meta_text(const json_t *meta)
+{
+    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    size_t n = json_dumpb(meta, NULL, 0, flags);
+    char *text = n ? msgbus_malloc(n + 1) : NULL;
+    if (text && json_dumpb(meta, text, n, flags) == n)
+        text[n] = '\0';
+    else if (text) {
+        msgbus_free(text);
+        text = NULL;
+    }
+    return text;
 }
 
 int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char *id,
@@ -115,26 +146,41 @@ int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char
                                 msgbus_strerror(rc));
     }
     row.payload = payload.data;
-    if (meta) {
-        row.meta = json_dumps(meta, JSON_COMPACT);
-        if (!row.meta) {
-            msgbus_buf_clear(&payload);
-            return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "outbox register: cannot encode meta");
-        }
+    /* The caller's meta, and the trace context the caller's keys leave
+     * out (msgbus_outbox(3), TRACE CONTEXT). */
+    json_t *all = meta ? json_copy((json_t *)meta) : json_object();
+    if (!all || trace_fill_meta(all, row.id) < 0 || !(row.meta = meta_text(all))) {
+        json_decref(all);
+        msgbus_buf_clear(&payload);
+        return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "outbox register: cannot encode meta");
     }
+    json_decref(all);
     rc = repo->ops->insert(repo->self, &row, err);
     msgbus_buf_clear(&payload);
     msgbus_free(row.meta);
     return rc;
 }
 
-int msgbus_outbox_counts_get(msgbus_outbox_repo *repo, msgbus_outbox_counts *out,
-                             msgbus_error *err)
+int msgbus_outbox_counts_get_sized(msgbus_outbox_repo *repo, msgbus_outbox_counts *out,
+                                   size_t out_size, msgbus_error *err)
 {
-    if (!repo || !out)
+    size_t oldest = offsetof(msgbus_outbox_counts, processed) + sizeof out->processed;
+    if (!repo || !out || out_size < oldest)
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "outbox counts: no repository");
-    memset(out, 0, sizeof *out);
-    return repo->ops->counts(repo->self, msgbus_outbox_now(), out, err);
+    msgbus_outbox_counts all;
+    memset(&all, 0, sizeof all);
+    /* A repository that does not know the ages leaves them "unknown". */
+    all.oldest_pending_age_ms = all.oldest_due_age_ms = -1;
+    int rc = repo->ops->counts(repo->self, msgbus_outbox_now(), &all, err);
+    memcpy(out, &all, out_size < sizeof all ? out_size : sizeof all);
+    return rc;
+}
+
+int (msgbus_outbox_counts_get)(msgbus_outbox_repo *repo, msgbus_outbox_counts *out,
+                               msgbus_error *err)
+{
+    return msgbus_outbox_counts_get_sized(repo, out, offsetof(msgbus_outbox_counts, processed) +
+                                                     sizeof out->processed, err);
 }
 
 int msgbus_outbox_list(msgbus_outbox_repo *repo, msgbus_outbox_state state, size_t limit,

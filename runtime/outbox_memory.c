@@ -24,6 +24,7 @@ static bool in_state(const msgbus_outbox_row *r, msgbus_outbox_state state)
     case MSGBUS_OUTBOX_FAILED: return is_pending(r) && r->attempts > 0;
     case MSGBUS_OUTBOX_DEAD: return r->dead_at != 0;
     case MSGBUS_OUTBOX_PROCESSED: return r->processed_at != 0;
+    case MSGBUS_OUTBOX_ANY: return true;
     }
     return false;
 }
@@ -223,14 +224,22 @@ static int mem_counts(void *self, int64_t now, msgbus_outbox_counts *out, msgbus
 {
     memory_repo *m = self;
     (void)err;
+    int64_t oldest_pending = 0, oldest_due = 0;
     for (size_t i = 0; i < m->n; i++) {
         const msgbus_outbox_row *r = &m->rows[i];
+        if (is_pending(r) && (oldest_pending == 0 || r->created_at < oldest_pending))
+            oldest_pending = r->created_at;
+        if (is_pending(r) && r->available_at <= now && !(r->locked_by && r->locked_until > now) &&
+            (oldest_due == 0 || r->available_at < oldest_due))
+            oldest_due = r->available_at;
         out->pending += is_pending(r);
         out->in_flight += is_pending(r) && r->locked_by && r->locked_until > now;
         out->failed += in_state(r, MSGBUS_OUTBOX_FAILED);
         out->dead += r->dead_at != 0;
         out->processed += r->processed_at != 0;
     }
+    out->oldest_pending_age_ms = oldest_pending ? outbox_age(now, oldest_pending) : 0;
+    out->oldest_due_age_ms = oldest_due ? outbox_age(now, oldest_due) : 0;
     return 0;
 }
 
@@ -297,6 +306,101 @@ static int mem_purge(void *self, int64_t before, size_t limit, size_t *n, msgbus
     return 0;
 }
 
+static int by_creation(const void *a, const void *b)
+{
+    const msgbus_outbox_row *x = *(const msgbus_outbox_row *const *)a;
+    const msgbus_outbox_row *y = *(const msgbus_outbox_row *const *)b;
+    if (x->created_at != y->created_at)
+        return x->created_at < y->created_at ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* *picked (malloc'd) gets the rows matching f that also pass extra (may be
+ * NULL), in the order created_at, id, after offset, at most limit. */
+static int pick(memory_repo *m, const msgbus_outbox_filter *f,
+                bool (*extra)(const msgbus_outbox_row *, int64_t), int64_t now,
+                msgbus_outbox_row ***picked, size_t *k, msgbus_error *err)
+{
+    msgbus_outbox_row **p = msgbus_malloc((m->n ? m->n : 1) * sizeof *p);
+    if (!p)
+        return oom(err);
+    size_t n = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (outbox_filter_match(f, &m->rows[i]) && (!extra || extra(&m->rows[i], now)))
+            p[n++] = &m->rows[i];
+    qsort(p, n, sizeof *p, by_creation);
+    size_t skip = f->offset < n ? f->offset : n;
+    n -= skip;
+    memmove(p, p + skip, n * sizeof *p);
+    if (f->limit && n > f->limit)
+        n = f->limit;
+    *picked = p;
+    *k = n;
+    return 0;
+}
+
+static int mem_list_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                             msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    msgbus_outbox_row **picked;
+    size_t k;
+    int rc = pick(self, f, NULL, now, &picked, &k, err);
+    if (rc == 0)
+        rc = hand_out(picked, k, rows, n, err);
+    msgbus_free(picked);
+    return rc;
+}
+
+/* Retry leaves processed rows and rows a relay holds alone. */
+static bool retryable(const msgbus_outbox_row *r, int64_t now)
+{
+    return r->processed_at == 0 && !(r->locked_by && r->locked_until > now);
+}
+
+static int mem_retry_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                              bool dry_run, size_t *n, msgbus_error *err)
+{
+    msgbus_outbox_row **picked;
+    int rc = pick(self, f, retryable, now, &picked, n, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < *n && !dry_run; i++) {
+        msgbus_outbox_row *r = picked[i];
+        r->attempts = 0;
+        r->available_at = now;
+        r->dead_at = 0;
+        set_text(&r->locked_by, NULL);
+        r->locked_until = 0;
+    }
+    msgbus_free(picked);
+    return 0;
+}
+
+static int mem_purge_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                              bool dry_run, size_t *n, msgbus_error *err)
+{
+    memory_repo *m = self;
+    msgbus_outbox_row **picked;
+    int rc = pick(m, f, NULL, now, &picked, n, err);
+    if (rc < 0 || dry_run) {
+        msgbus_free(picked);
+        return rc;
+    }
+    /* Mark the picked rows (an id never empty otherwise), then compact. */
+    for (size_t i = 0; i < *n; i++)
+        picked[i]->id[0] = '\0';
+    msgbus_free(picked);
+    size_t kept = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->rows[i].id[0] == '\0')
+            msgbus_outbox_row_clear(&m->rows[i]);
+        else
+            m->rows[kept++] = m->rows[i];
+    }
+    m->n = kept;
+    return 0;
+}
+
 static void mem_free(void *self)
 {
     memory_repo *m = self;
@@ -319,6 +423,9 @@ static const msgbus_outbox_repo_ops memory_ops = {
     .retry = mem_retry,
     .purge = mem_purge,
     .free = mem_free,
+    .list_filtered = mem_list_filtered,
+    .retry_filtered = mem_retry_filtered,
+    .purge_filtered = mem_purge_filtered,
 };
 
 msgbus_outbox_repo *msgbus_outbox_memory_new(void)

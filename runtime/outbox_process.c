@@ -1,11 +1,14 @@
 /* outbox_process.c - the relay step: claim a batch under a lease, run the
  * outbox handlers on each row, then mark it processed, schedule a retry or
  * dead-letter it. */
+#define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include "outbox_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
+#include <msgbus/events.h>
 #include <msgbus/value.h>
 
 void msgbus_outbox_options_init(msgbus_outbox_options *opts)
@@ -54,6 +57,29 @@ static uint64_t jitter_bits(const msgbus_outbox_row *row, int64_t now)
     return r;
 }
 
+/* An event about row for bus's hook (msgbus_events(3)). */
+static void row_event(msgbus_bus *bus, msgbus_event_kind kind, const msgbus_outbox_row *row,
+                      const char *handler, const char *error, int code, int64_t delay_ms)
+{
+    if (!msgbus_event_hook_set(bus))
+        return;
+    json_t *meta = row->meta ? json_loads(row->meta, 0, NULL) : NULL;
+    msgbus_event ev = { 0 };
+    ev.kind = kind;
+    ev.source = "outbox";
+    ev.correlation_id = json_string_value(json_object_get(meta, "correlationid"));
+    ev.message_id = row->id;
+    ev.row_id = row->id;
+    ev.type = row->type;
+    ev.handler = handler;
+    ev.attempt = row->attempts + 1;
+    ev.error = error;
+    ev.code = code;
+    ev.delay_ms = delay_ms;
+    msgbus_emit_event(bus, &ev);
+    json_decref(meta);
+}
+
 /* Runs the handlers on one row, in order, up to the first failure; fills
  * why (the row's new last_error) on failure. */
 static int run_handlers(msgbus_bus *bus, const msgbus_outbox_options *opts,
@@ -65,8 +91,10 @@ static int run_handlers(msgbus_bus *bus, const msgbus_outbox_options *opts,
         msgbus_error_clear(&herr);
         int status = h->fn(bus, row, h->userdata, &herr);
         if (status != 0) {
-            snprintf(why, why_size, "%s: %s", h->name ? h->name : "handler",
-                     herr.text[0] ? herr.text : msgbus_strerror(status));
+            const char *text = herr.text[0] ? herr.text : msgbus_strerror(status);
+            snprintf(why, why_size, "%s: %s", h->name ? h->name : "handler", text);
+            row_event(bus, MSGBUS_EVENT_HANDLER_FAILED, row, h->name ? h->name : "handler", text,
+                      status, 0);
             return status;
         }
     }
@@ -74,19 +102,28 @@ static int run_handlers(msgbus_bus *bus, const msgbus_outbox_options *opts,
 }
 
 /* Records a failed attempt of row: retry later, or dead letter. */
-static int record_failure(msgbus_outbox_repo *repo, const msgbus_outbox_options *opts,
-                          const msgbus_outbox_row *row, const char *why,
-                          msgbus_outbox_stats *stats, msgbus_error *err)
+static int record_failure(msgbus_bus *bus, msgbus_outbox_repo *repo,
+                          const msgbus_outbox_options *opts, const msgbus_outbox_row *row,
+                          const char *why, msgbus_outbox_stats *stats, msgbus_error *err)
 {
     int64_t now = clock_of(opts);
     int attempts = row->attempts + 1;
+    int rc;
     if (attempts >= opts->max_attempts) {
-        stats->dead_lettered++;
-        return repo->ops->dead_letter(repo->self, row->id, why, now, err);
+        rc = repo->ops->dead_letter(repo->self, row->id, why, now, err);
+        if (rc == 0) {
+            stats->dead_lettered++;
+            row_event(bus, MSGBUS_EVENT_DEAD_LETTERED, row, NULL, why, 0, 0);
+        }
+        return rc;
     }
-    stats->failed++;
     int64_t delay = msgbus_outbox_backoff(opts, attempts, jitter_bits(row, now));
-    return repo->ops->mark_failed(repo->self, row->id, why, now + delay, err);
+    rc = repo->ops->mark_failed(repo->self, row->id, why, now + delay, err);
+    if (rc == 0) {
+        stats->failed++;
+        row_event(bus, MSGBUS_EVENT_RETRY_SCHEDULED, row, NULL, why, 0, delay);
+    }
+    return rc;
 }
 
 /* Handles one claimed row, inside its own unit of work when atomic (the
@@ -113,10 +150,44 @@ static int process_row(msgbus_bus *bus, msgbus_outbox_repo *repo,
             stats->processed++;
         return rc;
     }
-    /* The handlers' own writes go; the failure is recorded in the batch. */
-    if (atomic && (rc = ops->end_row(repo->self, false, err)) < 0)
+    /* The handlers' own writes go; the failure is recorded in the batch.
+     * If even undoing them fails (SQLite may have rolled the whole
+     * transaction back on a full disk), the handler's error is the cause
+     * worth telling. */
+    if (atomic && (rc = ops->end_row(repo->self, false, err)) < 0) {
+        if (err) {
+            char undo[MSGBUS_ERROR_TEXT_LENGTH];
+            snprintf(undo, sizeof undo, "%s", err->text);
+            msgbus_error_set(err, rc, NULL, "row %s: %s (then %s)", row->id, why, undo);
+        }
         return rc;
-    return record_failure(repo, opts, row, why, stats, err);
+    }
+    return record_failure(bus, repo, opts, row, why, stats, err);
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An event about the relay step as a whole. */
+static void step_event(msgbus_bus *bus, msgbus_event_kind kind, const msgbus_outbox_stats *st,
+                       int64_t duration_ms)
+{
+    if (!msgbus_event_hook_set(bus))
+        return;
+    msgbus_event ev = { 0 };
+    ev.kind = kind;
+    ev.source = "outbox";
+    ev.counts.claimed = st->claimed;
+    ev.counts.processed = st->processed;
+    ev.counts.failed = st->failed;
+    ev.counts.dead_lettered = st->dead_lettered;
+    ev.counts.reclaimed = st->reclaimed;
+    ev.duration_ms = duration_ms;
+    msgbus_emit_event(bus, &ev);
 }
 
 int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
@@ -142,6 +213,7 @@ int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
      * that dies leaves nothing behind and its rows are free at once; the
      * lease still guards them against relays that do not share the unit
      * of work (a PostgreSQL relay running handlers outside it). */
+    int64_t started = monotonic_ms();
     int rc = atomic ? ops->begin_batch(repo->self, err) : 0;
     if (rc < 0)
         return rc;
@@ -149,6 +221,8 @@ int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
     msgbus_outbox_row *rows = NULL;
     size_t n = 0;
     rc = ops->reclaim(repo->self, now, &stats->reclaimed, err);
+    if (rc == 0 && stats->reclaimed > 0)
+        step_event(bus, MSGBUS_EVENT_LEASE_RECLAIMED, stats, 0);
     if (rc == 0)
         rc = ops->claim(repo->self, now, opts->worker, now + opts->lease_ms, opts->batch_size,
                         &rows, &n, err);
@@ -164,5 +238,8 @@ int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
             rc = end;
     }
     msgbus_outbox_rows_free(rows, n);
+    /* An idle poll says nothing. */
+    if (rc == 0 && (stats->claimed > 0 || stats->reclaimed > 0))
+        step_event(bus, MSGBUS_EVENT_BATCH_DONE, stats, monotonic_ms() - started);
     return rc;
 }

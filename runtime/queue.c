@@ -30,7 +30,7 @@ int queue_push(msg_queue *q, const msgbus_msg *msg, uint64_t id, uint64_t causat
         q->head = 0;
     }
     if (q->tail + size > q->cap) {
-        size_t cap = q->cap ? q->cap : 4096;
+        size_t cap = q->cap ? q->cap : 512;
         unsigned char *buf;
         while (q->tail + size > cap)
             cap *= 2;

@@ -15,6 +15,7 @@ void msgbus_results_free(msgbus_results *r)
         return;
     msgbus_results_reset(r);
     msgbus_free(r->items);
+    msgbus_free(r->texts);
     msgbus_free(r);
 }
 
@@ -23,9 +24,11 @@ void msgbus_results_reset(msgbus_results *r)
     size_t i;
     if (r == NULL)
         return;
-    for (i = 0; i < r->n; i++)
-        json_decref(r->items[i].pub.value);
+    /* Most handles set no value: the entries need not be read again. */
+    for (i = 0; r->has_values && i < r->n; i++)
+        json_decref(r->items[i].value);
     r->n = 0;
+    r->has_values = false;
 }
 
 size_t msgbus_results_count(const msgbus_results *r)
@@ -35,27 +38,54 @@ size_t msgbus_results_count(const msgbus_results *r)
 
 const msgbus_result *msgbus_results_get(const msgbus_results *r, size_t i)
 {
-    return r && i < r->n ? &r->items[i].pub : NULL;
+    return r && i < r->n ? &r->items[i] : NULL;
 }
 
 size_t msgbus_results_failed(const msgbus_results *r)
 {
     size_t i, failed = 0;
     for (i = 0; r && i < r->n; i++)
-        failed += r->items[i].pub.status != 0;
+        failed += r->items[i].status != 0;
     return failed;
 }
 
 int results_grow(msgbus_results *r)
 {
     size_t cap = r->cap ? r->cap * 2 : 8, i;
-    result_entry *items = msgbus_realloc(r->items, cap * sizeof *items);
+    msgbus_result *items = msgbus_realloc(r->items, cap * sizeof *items);
+    result_text *texts;
     if (items == NULL)
         return MSGBUS_ENOMEM;
-    r->items = items;
-    r->cap = cap;
-    /* The error pointers point into the entries, which moved. */
+    r->items = items;                   /* bigger, and cap unchanged: still right */
+    texts = msgbus_realloc(r->texts, cap * sizeof *texts);
+    if (texts == NULL)
+        return MSGBUS_ENOMEM;
+    /* The texts moved: the failed entries' pointers follow them. */
     for (i = 0; i < r->n; i++)
-        r->items[i].pub.error = r->items[i].error;
+        if (items[i].status != 0)
+            items[i].error = texts[i];
+    r->texts = texts;
+    r->cap = cap;
+    return 0;
+}
+
+int results_take(msgbus_results *dst, msgbus_results *src, size_t from, size_t n)
+{
+    size_t i;
+    while (dst->n + n > dst->cap)
+        if (results_grow(dst) != 0)
+            return MSGBUS_ENOMEM;
+    for (i = 0; i < n; i++) {
+        msgbus_result *e = &dst->items[dst->n + i];
+        *e = src->items[from + i];
+        if (e->status != 0) {
+            memcpy(dst->texts[dst->n + i], src->texts[from + i], sizeof *dst->texts);
+            e->error = dst->texts[dst->n + i];
+        }
+        if (e->value)
+            dst->has_values = true;
+        src->items[from + i].value = NULL;     /* moved */
+    }
+    dst->n += n;
     return 0;
 }

@@ -9,6 +9,16 @@ int msgbus_timestamp_to_text(const msgbus_timestamp *ts, char out[MSGBUS_TIMESTA
     return n < 0 ? MSGBUS_EINVAL : n;
 }
 
+msgbus_timestamp msgbus_timestamp_from_ms(int64_t ms)
+{
+    msgbus_timestamp ts = { ms / 1000, (int32_t)(ms % 1000) * 1000000 };
+    if (ts.nanos < 0) {         /* C division truncates toward zero */
+        ts.seconds--;
+        ts.nanos += 1000000000;
+    }
+    return ts;
+}
+
 int msgbus_timestamp_from_text(const char *text, size_t len, msgbus_timestamp *out)
 {
     return text && out && mb_timestamp_parse(text, len, out) == 0 ? 0 : MSGBUS_EINVAL;

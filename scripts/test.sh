@@ -28,7 +28,7 @@ mkdir _build-tsan
 cd _build-tsan
 ../configure --enable-sanitizers=thread
 make -j"$(nproc)"
-make -j"$(nproc)" check TESTS="tests/test_async tests/test_async_stress tests/test_bus" ||
+make -j"$(nproc)" check TESTS="tests/test_async tests/test_async_stress tests/test_bus tests/test_metrics tests/test_trace" ||
     { cat tests/test_async*.log tests/test_bus.log; exit 1; }
 cd ../_build-test
 make -j"$(nproc)" distcheck

@@ -1,5 +1,6 @@
 /* outbox_contract.h - behaviour every outbox repository must show, run
- * against the memory repository (test_outbox) and SQLite (test_outbox_sqlite). */
+ * against the memory repository (test_outbox), SQLite (test_outbox_sqlite)
+ * and PostgreSQL (test_pg). */
 #ifndef OUTBOX_CONTRACT_H
 #define OUTBOX_CONTRACT_H
 

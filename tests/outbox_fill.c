@@ -1,10 +1,16 @@
-/* outbox_fill.c - makes an SQLite outbox for the msgbus-outbox tests:
- * outbox_fill FILE [TABLE] registers three ot.Ship commands, with ids
- * row-1 .. row-3, through the library (so the table is the library's). */
+/* outbox_fill.c - makes an outbox for the msgbus-outbox tests, through the
+ * library (so the table is the library's):
+ *     outbox_fill FILE [TABLE]            SQLite
+ *     outbox_fill --pg CONNINFO [TABLE]   PostgreSQL
+ * registers three ot.Ship commands with ids row-1 .. row-3 (orders 1..3,
+ * meta {"source":"outbox_fill"}) and, with a fourth argument "more",
+ * also ot.Shipped events shipped-4 and shipped-5. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <msgbus/msgbus.h>
 #include <msgbus/sqlite.h>
+#include <msgbus/pg.h>
 #define OT_DEFINE_MODULE
 #include "outbox_test_module.h"
 
@@ -14,32 +20,66 @@ int ot_ship(msgbus_ctx *ctx, const ot_Ship *msg)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int fill(msgbus_outbox_repo *repo, bool more)
 {
-    sqlite3 *db;
-    msgbus_outbox_repo *repo;
     msgbus_error err;
-    if (argc < 2 || sqlite3_open(argv[1], &db) != SQLITE_OK)
-        return 2;
-    if (msgbus_sqlite_outbox_new(db, argc > 2 ? argv[2] : NULL, 0, &repo, &err) != 0) {
-        fprintf(stderr, "%s\n", err.text);
-        return 1;
-    }
     json_t *meta = json_pack("{s:s}", "source", "outbox_fill");
-    for (int i = 1; i <= 3; i++) {
-        ot_Ship m;
+    int rc = 0;
+    for (int i = 1; i <= 5 && rc == 0; i++) {
         char id[MSGBUS_OUTBOX_ID_SIZE];
-        msgbus_value_init(&ot_Ship_type, &m);
-        m.order_id = i;
-        m.label = (char *)"parcel";
-        snprintf(id, sizeof id, "row-%d", i);
-        if (msgbus_outbox_register(repo, &m.base, id, meta, &err) != 0) {
-            fprintf(stderr, "%s\n", err.text);
-            return 1;
+        if (i <= 3) {
+            ot_Ship m;
+            msgbus_value_init(&ot_Ship_type, &m);
+            m.order_id = i;
+            m.label = (char *)"parcel";
+            snprintf(id, sizeof id, "row-%d", i);
+            rc = msgbus_outbox_register(repo, &m.base, id, meta, &err);
+        } else if (more) {
+            ot_Shipped e;
+            msgbus_value_init(&ot_Shipped_type, &e);
+            e.order_id = i;
+            snprintf(id, sizeof id, "shipped-%d", i);
+            rc = msgbus_outbox_register(repo, &e.base, id, NULL, &err);
         }
     }
     json_decref(meta);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err.text);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    msgbus_outbox_repo *repo;
+    msgbus_error err;
+    bool pg = argc > 2 && strcmp(argv[1], "--pg") == 0;
+    int arg = pg ? 2 : 1;
+    if (argc <= arg)
+        return 2;
+    const char *table = argc > arg + 1 && strcmp(argv[arg + 1], "-") != 0 ? argv[arg + 1] : NULL;
+    bool more = argc > arg + 2 && strcmp(argv[arg + 2], "more") == 0;
+    sqlite3 *db = NULL;
+    PGconn *conn = NULL;
+    int rc;
+    if (pg) {
+        conn = PQconnectdb(argv[arg]);
+        if (PQstatus(conn) != CONNECTION_OK) {
+            fprintf(stderr, "%s", PQerrorMessage(conn));
+            PQfinish(conn);
+            return 1;
+        }
+        rc = msgbus_pg_outbox_new(conn, table, 0, &repo, &err);
+    } else {
+        if (sqlite3_open(argv[arg], &db) != SQLITE_OK)
+            return 2;
+        rc = msgbus_sqlite_outbox_new(db, table, 0, &repo, &err);
+    }
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err.text);
+    else
+        rc = fill(repo, more);
     msgbus_outbox_repo_free(repo);
     sqlite3_close(db);
-    return 0;
+    PQfinish(conn);
+    return rc == 0 ? 0 : 1;
 }

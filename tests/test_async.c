@@ -293,6 +293,33 @@ START_TEST(handle_returns_at_once)
 }
 END_TEST
 
+/* msgbus_async_handle_move: the contents go to the bus, the caller's value
+ * is left empty; on an error nothing moves. */
+START_TEST(handle_move_takes_the_contents)
+{
+    outcome o = { 0 };
+    at_Work w;
+    start(2);
+    set_work(plain_work);
+    init_work(&w, 7, "moved");
+    ck_assert_int_eq(msgbus_async_handle_move(abus, &w.base, on_done, &o), 0);
+    ck_assert_ptr_null(w.label);
+    ck_assert_int_eq(w.n, 0);
+    wait_done(&o);
+    ck_assert_int_eq(o.status, 0);
+    ck_assert_str_eq(o.handlers, "work/0/0");
+    ck_assert_str_eq(trace, "moved");
+    ck_assert_int_eq(msgbus_async_handle_move(abus, NULL, on_done, &o), MSGBUS_EINVAL);
+    ck_assert_int_eq(msgbus_async_shutdown(abus, MSGBUS_ASYNC_DRAIN), 0);
+    init_work(&w, 8, "kept");
+    ck_assert_int_eq(msgbus_async_handle_move(abus, &w.base, on_done, &o), MSGBUS_ESTATE);
+    ck_assert_str_eq(w.label, "kept");
+    ck_assert_int_eq(w.n, 8);
+    msgbus_value_clear(&at_Work_type, &w);
+    stop();
+}
+END_TEST
+
 START_TEST(event_handlers_run_concurrently)
 {
     outcome o = { 0 };
@@ -987,6 +1014,7 @@ static Suite *async_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, handle_returns_at_once);
     tcase_add_test(tc, event_handlers_run_concurrently);
+    tcase_add_test(tc, handle_move_takes_the_contents);
     tcase_add_test(tc, emits_keep_fifo_order);
     tcase_add_test(tc, context_ids_follow_the_flow);
     tcase_add_test(tc, failing_event_handler_keeps_siblings);

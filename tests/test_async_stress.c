@@ -1,49 +1,14 @@
 /* test_async_stress.c - 100,000 messages through 4 workers: every handler
  * runs exactly once and every handle gets exactly one callback. */
 #include <check.h>
-#include <pthread.h>
 #include <stdlib.h>
-#include "async_test.msg.h"  /* generated from tests/schemas/async_test.msg */
 
 #define MESSAGES 100000
 #define WORKERS 4
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned char work_runs[MESSAGES];      /* calls of each handler, */
-static unsigned char step_a_runs[MESSAGES];    /* by message number */
-static unsigned char step_b_runs[MESSAGES];
+#include "async_stress_handlers.h"
+
 static unsigned char callbacks[MESSAGES];
-
-static void count(unsigned char *runs, int64_t n)
-{
-    pthread_mutex_lock(&mu);
-    runs[n]++;
-    pthread_mutex_unlock(&mu);
-}
-
-static int on_work(msgbus_ctx *ctx, const msgbus_msg *m)
-{
-    const at_Work *w = (const at_Work *)(const void *)m;
-    at_Step s;
-    count(work_runs, w->n);
-    msgbus_value_init(&at_Step_type, &s);
-    s.n = w->n;
-    return msgbus_emit(ctx, &s.base);
-}
-
-static int on_step_a(msgbus_ctx *ctx, const msgbus_msg *m)
-{
-    (void)ctx;
-    count(step_a_runs, ((const at_Step *)(const void *)m)->n);
-    return 0;
-}
-
-static int on_step_b(msgbus_ctx *ctx, const msgbus_msg *m)
-{
-    (void)ctx;
-    count(step_b_runs, ((const at_Step *)(const void *)m)->n);
-    return 0;
-}
 
 static void on_done(msgbus_async *abus, int status, const msgbus_results *results,
                     const msgbus_error *err, void *userdata)

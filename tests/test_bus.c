@@ -1,4 +1,4 @@
-/* test_bus.c - the semantics of the synchronous bus (DESIGN §4). */
+/* test_bus.c - the semantics of the synchronous bus (msgbus_handle(3)). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,6 +13,7 @@
 #include <msgbus/nats.h>
 #include <msgbus/sqlite.h>
 #include <msgbus/sqlite_inbox.h>
+#include "event_log.h"
 
 /* What the consumer's handler saw. */
 static int handled[64];
@@ -142,6 +143,45 @@ START_TEST(cloudevent_has_the_required_attributes)
     ck_assert_str_eq(json_string_value(json_object_get(j, "time")), "2023-11-14T22:13:20.123Z");
     ck_assert_str_eq(json_string_value(json_object_get(j, "datacontenttype")), "application/json");
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "data"), "order_id")), 7);
+    json_decref(j);
+    free(ev);
+}
+END_TEST
+
+START_TEST(meta_travels_as_extension_attributes)
+{
+    msgbus_outbox_row row;
+    memset(&row, 0, sizeof row);
+    strcpy(row.id, "0190b-id");
+    row.kind = MSGBUS_KIND_EVENT;
+    row.type = (char *)"shop.orders.Placed";
+    row.payload = (char *)"{}";
+    row.created_at = 1700000000000;
+    row.meta = (char *)"{\"correlationid\":\"flow-1\",\"traceparent\":"
+                       "\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\","
+                       "\"tenant\":\"acme \\\"x\\\"\",\"retries\":3,\"vip\":true,"
+                       "\"Upper\":\"no\",\"with_underscore\":\"no\",\"waytoolongforanattribute\":\"no\","
+                       "\"type\":\"no\",\"price\":1.5,\"tags\":[\"no\"],\"nothing\":null}";
+    char *ev = msgbus_nats_cloudevent(&row, "/t");
+    ck_assert_ptr_nonnull(ev);
+    json_t *j = json_loads(ev, 0, NULL);
+    ck_assert_msg(j != NULL, "%s", ev);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "correlationid")), "flow-1");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "traceparent")),
+                     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "tenant")), "acme \"x\"");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "retries")), 3);
+    ck_assert(json_is_true(json_object_get(j, "vip")));
+    /* Names a CloudEvent cannot carry, the spec's own attributes, and
+     * values other than strings, integers and booleans stay behind. */
+    const char *absent[] = { "Upper", "with_underscore", "waytoolongforanattribute", "price",
+                             "tags", "nothing" };
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+        ck_assert_msg(json_object_get(j, absent[i]) == NULL, "%s", absent[i]);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "shop.orders.Placed");
+    ck_assert(msgbus_nats_extension_name_valid("correlationid"));
+    ck_assert(!msgbus_nats_extension_name_valid("id"));
+    ck_assert(!msgbus_nats_extension_name_valid(""));
     json_decref(j);
     free(ev);
 }
@@ -393,6 +433,70 @@ START_TEST(failures_are_naked_then_terminated_and_garbage_is_terminated)
 }
 END_TEST
 
+START_TEST(events_tell_publish_acks_consumer_settling_and_a_duplicate)
+{
+    static event_log events;
+    memset(&events, 0, sizeof events);
+    char kinds[1024];
+    char id[MSGBUS_OUTBOX_ID_SIZE] = "row-1";
+    register_ship(1, "x", id);
+    msgbus_bus *relay_bus = msgbus_bus_new(NULL);
+    ck_assert_int_eq(msgbus_set_event_hook(relay_bus, event_log_hook, &events), 0);
+    msgbus_nats_publisher *pub = publisher();
+    relay(relay_bus, pub, true);
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds), "publish.acked batch.done");
+    ck_assert_str_eq(events.items[0].ev.source, "nats.publisher");
+    ck_assert_str_eq(events.items[0].ev.row_id, "row-1");
+    ck_assert_str_eq(events.items[0].ev.type, "ot.Ship");
+    ck_assert_uint_eq(events.items[1].ev.counts.processed, 1);
+
+    /* The consumer: handled and acked, then the same event id again
+     * under another broker message id: the inbox skips it. */
+    msgbus_bus *bus = msgbus_bus_new(NULL);
+    ck_assert_int_eq(msgbus_bus_install(bus, &ot_module, NULL), 0);
+    ck_assert_int_eq(msgbus_set_event_hook(bus, event_log_hook, &events), 0);
+    sqlite3 *billing = NULL;
+    ck_assert_int_eq(sqlite3_open(":memory:", &billing), SQLITE_OK);
+    msgbus_inbox inbox;
+    msgbus_error err;
+    ck_assert_int_eq(msgbus_sqlite_inbox_new(billing, NULL, &inbox, &err), 0);
+    msgbus_nats_consumer *c = consumer(bus, &inbox, 2);
+    memset(&events, 0, sizeof events);
+    drain(c);
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds), "consumer.ack");
+    ck_assert_str_eq(events.items[0].ev.message_id, "row-1");
+    ck_assert_str_eq(events.items[0].ev.handler, "billing");
+    ck_assert_int_eq(events.items[0].ev.attempt, 1);
+    memset(&events, 0, sizeof events);
+    publish_event("row-1", "again-row-1", 1, "x");
+    drain(c);
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds), "inbox.duplicate consumer.ack");
+    ck_assert_str_eq(events.items[0].ev.message_id, "row-1");
+    ck_assert_str_eq(events.items[0].ev.type, "ot.Ship");
+
+    /* A poison message: the handler fails, a nak with its delay, and the
+     * last allowed delivery is terminated. */
+    memset(&events, 0, sizeof events);
+    publish_event("e-9", "e-9", 9, "poison");
+    drain(c);
+    ck_assert_str_eq(event_log_kinds(&events, kinds, sizeof kinds),
+                     "handler.failed consumer.nak handler.failed consumer.term");
+    ck_assert_str_eq(events.items[0].ev.handler, "ot.ship");
+    ck_assert_str_eq(events.items[1].ev.message_id, "e-9");
+    ck_assert_int_eq(events.items[1].ev.delay_ms, 50);
+    ck_assert_int_eq(events.items[1].ev.attempt, 1);
+    ck_assert_ptr_nonnull(strstr(events.items[1].ev.error, "cannot ship 9"));
+    ck_assert_int_eq(events.items[3].ev.attempt, 2);
+    ck_assert_int_eq(events.items[3].ev.code, MSGBUS_EHANDLER);
+    msgbus_nats_consumer_free(c);
+    msgbus_inbox_free(&inbox);
+    sqlite3_close(billing);
+    msgbus_bus_free(bus);
+    msgbus_bus_free(relay_bus);
+    msgbus_nats_publisher_free(pub);
+}
+END_TEST
+
 START_TEST(consumer_rejects_missing_options)
 {
     msgbus_bus *bus = msgbus_bus_new(NULL);
@@ -414,6 +518,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, cloudevent_has_the_required_attributes);
+    tcase_add_test(tc, meta_travels_as_extension_attributes);
     tcase_add_test(tc, subject_is_the_route_or_the_type_name);
     tcase_add_test(tc, relay_publishes_cloudevents_with_the_row_id_and_marks_after_the_puback);
     tcase_add_test(tc, republishing_after_a_crash_stores_nothing_twice);
@@ -421,6 +526,7 @@ int main(void)
     tcase_add_test(tc, relayed_rows_reach_the_consumer_once);
     tcase_add_test(tc, failures_are_naked_then_terminated_and_garbage_is_terminated);
     tcase_add_test(tc, consumer_rejects_missing_options);
+    tcase_add_test(tc, events_tell_publish_acks_consumer_settling_and_a_duplicate);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -2,6 +2,7 @@
  * repository, UUIDv7 ids, backoff and options. */
 #include "outbox_contract.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,62 @@ START_TEST(options_defaults_and_validation)
 }
 END_TEST
 
+/* A repository written before the filters and ages: its operations end at
+ * free.  It counts 3 pending rows and leaves everything else alone. */
+static int old_counts(void *self, int64_t now, msgbus_outbox_counts *out, msgbus_error *err)
+{
+    (void)self; (void)now; (void)err;
+    out->pending = 3;
+    return 0;
+}
+
+static void old_free(void *self)
+{
+    free(self);
+}
+
+START_TEST(a_repository_without_the_new_operations_says_so)
+{
+    static const msgbus_outbox_repo_ops old = { .counts = old_counts, .free = old_free };
+    size_t old_size = offsetof(msgbus_outbox_repo_ops, free) + sizeof old.free;
+    msgbus_outbox_repo *repo = msgbus_outbox_repo_new_sized(&old, old_size, malloc(1));
+    ck_assert_ptr_nonnull(repo);
+    msgbus_outbox_row *rows;
+    size_t n;
+    msgbus_error err;
+    ck_assert_int_eq(msgbus_outbox_list_filtered(repo, NULL, &rows, &n, &err), MSGBUS_ENOTSUP);
+    ck_assert_ptr_nonnull(strstr(err.text, "no filters"));
+    ck_assert_int_eq(msgbus_outbox_retry_filtered(repo, NULL, true, &n, &err), MSGBUS_ENOTSUP);
+    msgbus_outbox_filter f;
+    msgbus_outbox_filter_init(&f);
+    f.state = MSGBUS_OUTBOX_DEAD;
+    ck_assert_int_eq(msgbus_outbox_purge_filtered(repo, &f, false, &n, &err), MSGBUS_ENOTSUP);
+    ck_assert_str_eq(msgbus_strerror(MSGBUS_ENOTSUP), "operation not supported");
+
+    /* Its ages are unknown (-1), not "no such row" (0). */
+    msgbus_outbox_counts c;
+    ck_assert_int_eq(msgbus_outbox_counts_get(repo, &c, &err), 0);
+    ck_assert_uint_eq(c.pending, 3);
+    ck_assert_int_eq(c.oldest_pending_age_ms, -1);
+    ck_assert_int_eq(c.oldest_due_age_ms, -1);
+
+    /* A program built before the ages existed passes a shorter struct:
+     * nothing past it is written. */
+    struct { size_t counts[5]; int64_t guard; } shorter;
+    shorter.guard = 12345;
+    size_t short_size = offsetof(msgbus_outbox_counts, processed) + sizeof(size_t);
+    ck_assert_int_eq(msgbus_outbox_counts_get_sized(repo, (msgbus_outbox_counts *)(void *)&shorter,
+                                                    short_size, &err), 0);
+    ck_assert_uint_eq(shorter.counts[0], 3);
+    ck_assert_int_eq(shorter.guard, 12345);
+    ck_assert_int_eq(msgbus_outbox_counts_get_sized(repo, &c, 2, &err), MSGBUS_EINVAL);
+    msgbus_outbox_repo_free(repo);
+
+    /* Operations that stop before free are refused (and self is freed). */
+    ck_assert_ptr_null(msgbus_outbox_repo_new_sized(&old, 8, malloc(1)));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outbox");
@@ -100,6 +157,7 @@ int main(void)
     tcase_add_test(tc, ids_are_uuid7_and_increase);
     tcase_add_test(tc, backoff_doubles_caps_and_jitters);
     tcase_add_test(tc, options_defaults_and_validation);
+    tcase_add_test(tc, a_repository_without_the_new_operations_says_so);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, outbox_contract_tcase());
     SRunner *sr = srunner_create(s);

@@ -195,6 +195,71 @@ START_TEST(non_atomic_processing_keeps_them)
 }
 END_TEST
 
+/* Order n: writes an effect when n % 3 == 2, or n is 6 or 9, and
+ * fails when n % 3 == 0; order 4 writes through libpq's asynchronous
+ * functions, on the connection msgbus_pg_outbox_conn gives. */
+static int write_some_fail_some(msgbus_bus *bus, const msgbus_outbox_row *row, void *ud,
+                                msgbus_error *err)
+{
+    msgbus_outbox_repo *repo = ud;
+    const char *params[1] = { row->id };
+    const char *p = strstr(row->payload, "\"order_id\":");
+    int order = p ? atoi(p + strlen("\"order_id\":")) : 0;
+    bool ok = true;
+    (void)bus;
+    if (order == 4) {
+        PGconn *c = msgbus_pg_outbox_conn(repo);
+        PGresult *res;
+        ok = PQsendQueryParams(c, "INSERT INTO effects VALUES ($1)", 1, NULL, params, NULL,
+                               NULL, 0) == 1;
+        while ((res = PQgetResult(c)) != NULL) {
+            ok = ok && PQresultStatus(res) == PGRES_COMMAND_OK;
+            PQclear(res);
+        }
+    } else if (order % 3 == 2 || order == 6 || order == 9) {
+        PGresult *res = PQexecParams(conn, "INSERT INTO effects VALUES ($1)", 1, NULL, params,
+                                     NULL, NULL, 0);
+        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+    }
+    if (!ok)
+        return msgbus_error_set(err, MSGBUS_EIO, NULL, "cannot write the effect");
+    if (order % 3 == 0)
+        return msgbus_error_set(err, MSGBUS_EHANDLER, NULL, "order %d fails", order);
+    return 0;
+}
+
+/* The rows' savepoint is kept across rows that do not write: a failing row
+ * still loses exactly its own writes, whatever the rows before it did. */
+START_TEST(a_failing_row_loses_only_its_writes_among_rows_that_do_not_write)
+{
+    msgbus_outbox_repo *repo = test_repo_new();
+    exec("CREATE TABLE effects (id text)");
+    for (int i = 1; i <= 9; i++)
+        register_ship(repo, i, NULL);
+    msgbus_outbox_options o;
+    msgbus_outbox_options_init(&o);
+    o.now = msgbus_outbox_now() + 10;
+    msgbus_outbox_handler h = { "some", write_some_fail_some, repo };
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&o, &h, 1, NULL), 0);
+    msgbus_outbox_stats stats;
+    msgbus_error err;
+    int rc = msgbus_process_outbox(NULL, repo, &o, &stats, &err);
+    ck_assert_msg(rc == 0, "%s", err.text);
+    ck_assert_uint_eq(stats.processed, 6);
+    ck_assert_uint_eq(stats.failed, 3);
+    ck_assert_int_eq(PQtransactionStatus(conn), PQTRANS_IDLE);
+    /* Orders 2, 5 and 8 wrote with PQexec, 4 asynchronously; 6 and 9 wrote
+     * and failed. */
+    ck_assert_int_eq(count("SELECT count(*) FROM effects"), 4);
+    ck_assert_int_eq(count("SELECT count(*) FROM effects e JOIN msgbus_outbox o ON o.id = e.id"
+                           " WHERE o.processed_at IS NOT NULL"), 4);
+    ck_assert_int_eq(count("SELECT count(*) FROM msgbus_outbox WHERE processed_at IS NULL"
+                           " AND attempts = 1 AND last_error LIKE 'some: order % fails'"), 3);
+    test_repo_free(repo);
+}
+END_TEST
+
 START_TEST(processing_inside_the_callers_transaction_uses_savepoints)
 {
     msgbus_outbox_repo *repo = test_repo_new();
@@ -340,6 +405,7 @@ int main(void)
     tcase_add_test(tc, atomic_processing_rolls_back_a_failed_rows_effects);
     tcase_add_test(tc, non_atomic_processing_keeps_them);
     tcase_add_test(tc, without_handler_writes_rows_share_the_batch);
+    tcase_add_test(tc, a_failing_row_loses_only_its_writes_among_rows_that_do_not_write);
     tcase_add_test(tc, processing_inside_the_callers_transaction_uses_savepoints);
     tcase_add_test(tc, pipeline_registers_a_batch_in_the_callers_transaction);
     tcase_add_test(tc, notify_wakes_a_listening_relay);

@@ -17,6 +17,31 @@
 #include <msgbus/sqlite.h>
 #include "orders.msg.h"
 
+#define PROGRAM "outbox-demo"
+
+/* The library prints nothing: its events come to this hook, which prints
+ * each on stderr as one line, or as NDJSON when MSGBUS_EVENTS=json
+ * (msgbus_events(3)). */
+static void print_event(const msgbus_event *ev, void *userdata)
+{
+    (void)userdata;
+    const char *mode = getenv("MSGBUS_EVENTS");
+    if (mode && strcmp(mode, "off") == 0)
+        return;
+    if (mode && strcmp(mode, "json") == 0) {
+        json_t *o = msgbus_event_to_json(ev);
+        char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (line)
+            fprintf(stderr, "%s\n", line);
+        free(line);
+        json_decref(o);
+        return;
+    }
+    char line[1024];
+    msgbus_event_format(ev, line, sizeof line);
+    fprintf(stderr, "%s: %s\n", PROGRAM, line);
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
@@ -114,6 +139,7 @@ int main(int argc, char **argv)
     bus = msgbus_bus_new(db);
     if (!bus || msgbus_bus_install(bus, &shop_orders_module, &err) < 0)
         goto out;
+    msgbus_set_event_hook(bus, print_event, NULL);
     static const msgbus_outbox_handler handlers[] = { MSGBUS_OUTBOX_DISPATCH_HANDLER };
     msgbus_outbox_options opts;
     msgbus_outbox_options_init(&opts);

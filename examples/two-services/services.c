@@ -10,7 +10,14 @@
  *   services report ORDERS_DB BILLING_DB    counts, and "exactly once" check
  *
  * ORDERS_DB is a SQLite file, or a PostgreSQL conninfo ("host=... dbname=...").
- * relay and billing stop after SECS seconds, or once idle for 2 s. */
+ * relay and billing stop after SECS seconds, or once idle for 2 s.
+ *
+ * Trace context: place takes the W3C traceparent of the request that placed
+ * the orders from $TRACEPARENT (as a web front end would hand it over) and
+ * stores it with each OrderPlaced; it travels as CloudEvents extension
+ * attributes to billing, whose handler sees it in its context, records the
+ * trace and correlation ids with the invoice, and registers InvoiceIssued
+ * in the same flow and trace (msgbus_trace(3)). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +37,31 @@ static int fail(const char *what, const char *text)
 {
     fprintf(stderr, "services: %s: %s\n", what, text);
     return 1;
+}
+
+#define PROGRAM "services"
+
+/* The library prints nothing: its events come to this hook, which prints
+ * each on stderr as one line, or as NDJSON when MSGBUS_EVENTS=json
+ * (msgbus_events(3)). */
+static void print_event(const msgbus_event *ev, void *userdata)
+{
+    (void)userdata;
+    const char *mode = getenv("MSGBUS_EVENTS");
+    if (mode && strcmp(mode, "off") == 0)
+        return;
+    if (mode && strcmp(mode, "json") == 0) {
+        json_t *o = msgbus_event_to_json(ev);
+        char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (line)
+            fprintf(stderr, "%s\n", line);
+        free(line);
+        json_decref(o);
+        return;
+    }
+    char line[1024];
+    msgbus_event_format(ev, line, sizeof line);
+    fprintf(stderr, "%s: %s\n", PROGRAM, line);
 }
 
 /* ---- the orders database: SQLite or PostgreSQL ---------------------------- */
@@ -113,6 +145,10 @@ static int place(const char *spec, long first, long count)
                              " customer text NOT NULL, amount bigint NOT NULL)", &err) < 0)
         return fail("orders database", err.text);
     int rc = 0;
+    /* The incoming request's trace, if any: each order's event joins it. */
+    const char *traceparent = getenv("TRACEPARENT");
+    json_t *meta = traceparent && *traceparent ? json_pack("{s:s}", "traceparent", traceparent)
+                                               : NULL;
     /* 100 orders per transaction: each order row and its event commit together. */
     for (long i = first; i < first + count && rc == 0; i += 100) {
         rc = exec_sql(&s, "BEGIN");
@@ -128,12 +164,13 @@ static int place(const char *spec, long first, long count)
             snprintf(customer, sizeof customer, "customer-%ld", id % 97);
             ev.customer = customer;
             ev.amount = 1000 + id % 500;
-            if (rc == 0 && (rc = msgbus_outbox_register(s.outbox, &ev.base, NULL, NULL, &err)) < 0)
+            if (rc == 0 && (rc = msgbus_outbox_register(s.outbox, &ev.base, NULL, meta, &err)) < 0)
                 fail("register", err.text);
         }
         if (rc == 0)
             rc = exec_sql(&s, "COMMIT");
     }
+    json_decref(meta);
     store_close(&s);
     return rc == 0 ? 0 : 1;
 }
@@ -152,8 +189,9 @@ static int relay(const char *spec, const char *url, int secs)
     const char *subjects[] = { "shop.>" };
     if (msgbus_nats_stream_ensure(nc, STREAM, subjects, 1, 0, &err) < 0)
         return fail("stream", err.text);
-    msgbus_bus *bus = msgbus_bus_new(NULL);     /* knows the routes */
+    msgbus_bus *bus = msgbus_bus_new(NULL);     /* knows the routes, reports events */
     msgbus_bus_install(bus, &shop_module, NULL);
+    msgbus_set_event_hook(bus, print_event, NULL);
     msgbus_nats_publisher_options po;
     msgbus_nats_publisher_options_init(&po);
     po.source = "/shop/orders";
@@ -201,10 +239,15 @@ static int relay(const char *spec, const char *url, int secs)
 int shop_bill_order(msgbus_ctx *ctx, const shop_OrderPlaced *msg)
 {
     store *billing = msgbus_ctx_userdata(ctx);
-    char sql[160], invoice[32];
+    char sql[320], invoice[32], trace_id[MSGBUS_TRACE_ID_TEXT_SIZE];
     snprintf(invoice, sizeof invoice, "INV-%06lld", (long long)msg->order_id);
-    snprintf(sql, sizeof sql, "INSERT INTO invoices VALUES (%lld, '%s', %lld)",
-             (long long)msg->order_id, invoice, (long long)msg->amount);
+    /* The ids are ours (hex digits, UUIDs): safe in the SQL text. */
+    msgbus_ctx_trace_id(ctx, trace_id);
+    const char *correlation = msgbus_ctx_correlation_uuid(ctx);
+    if (strspn(correlation, "0123456789abcdef-") != strlen(correlation))
+        correlation = "?";
+    snprintf(sql, sizeof sql, "INSERT INTO invoices VALUES (%lld, '%s', %lld, '%s', '%s')",
+             (long long)msg->order_id, invoice, (long long)msg->amount, trace_id, correlation);
     if (exec_sql(billing, sql) < 0)
         return msgbus_ctx_fail(ctx, MSGBUS_EIO, "cannot store invoice %s", invoice);
     shop_InvoiceIssued ev;
@@ -213,6 +256,7 @@ int shop_bill_order(msgbus_ctx *ctx, const shop_OrderPlaced *msg)
     ev.invoice = invoice;
     ev.amount = msg->amount;
     msgbus_error err;
+    /* Registered by the handler: the row carries its flow and trace. */
     if (msgbus_outbox_register(billing->outbox, &ev.base, NULL, NULL, &err) < 0)
         return msgbus_ctx_fail(ctx, err.code, "%s", err.text);
     return 0;
@@ -225,7 +269,8 @@ static int billing(const char *spec, const char *url, int secs)
     natsConnection *nc = NULL;
     /* No UNIQUE on order_id: a second invoice would show, not be hidden. */
     if (store_open(&s, spec, "CREATE TABLE IF NOT EXISTS invoices (order_id bigint NOT NULL,"
-                             " invoice text NOT NULL, amount bigint NOT NULL)", &err) < 0)
+                             " invoice text NOT NULL, amount bigint NOT NULL,"
+                             " trace_id text NOT NULL, correlation_id text NOT NULL)", &err) < 0)
         return fail("billing database", err.text);
     if (natsConnection_ConnectTo(&nc, url) != NATS_OK)
         return fail("nats", nats_GetLastError(NULL));
@@ -239,6 +284,7 @@ static int billing(const char *spec, const char *url, int secs)
         return fail("inbox", err.text);
     msgbus_bus *bus = msgbus_bus_new(&s);
     msgbus_bus_install(bus, &shop_module, NULL);
+    msgbus_set_event_hook(bus, print_event, NULL);
     msgbus_nats_consumer_options co;
     msgbus_nats_consumer_options_init(&co);
     co.stream = STREAM;

@@ -3,6 +3,8 @@
  * last allowed delivery, which terminates the message.  The inbox, when
  * given, makes a redelivered message a no-op. */
 #include "nats_internal.h"
+#include <msgbus/events.h>
+#include <msgbus/trace.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +102,53 @@ typedef struct event {
     const msgbus_type *type;
     void *msg;
     char id[MSGBUS_OUTBOX_ID_SIZE];
+    /* Its trace context (extension attributes), "" when absent. */
+    char correlation[MSGBUS_MESSAGE_ID_SIZE], causation[MSGBUS_MESSAGE_ID_SIZE];
+    char traceparent[MSGBUS_TRACEPARENT_SIZE + 8];
+    char tracestate[MSGBUS_TRACESTATE_MAX + 1];
 } event;
+
+/* Copies the string attribute name of root into out, if it fits. */
+static void attribute(json_t *root, const char *name, char *out, size_t size)
+{
+    const char *v = json_string_value(json_object_get(root, name));
+    if (v && strlen(v) < size)
+        strcpy(out, v);
+}
+
+/* The next handle on the bus continues the sender's flow and trace. */
+static void continue_trace(msgbus_bus *bus, const event *ev)
+{
+    msgbus_trace_in in = { 0 };
+    in.message_id = ev->id;
+    in.correlation_id = ev->correlation[0] ? ev->correlation : NULL;
+    in.causation_id = ev->causation[0] ? ev->causation : NULL;
+    in.traceparent = ev->traceparent[0] ? ev->traceparent : NULL;
+    in.tracestate = ev->tracestate[0] ? ev->tracestate : NULL;
+    /* A bad traceparent from elsewhere starts a new trace: not an error. */
+    msgbus_bus_set_next_trace(bus, &in, NULL);
+}
+
+/* Reports how a message was settled to the bus's hook. */
+static void settle_event(const msgbus_nats_consumer *c, msgbus_event_kind kind, const char *id,
+                         const char *correlation, const char *type, uint64_t delivered,
+                         int64_t delay_ms, const char *error, int code)
+{
+    if (!msgbus_event_hook_set(c->bus))
+        return;
+    msgbus_event ev = { 0 };
+    ev.kind = kind;
+    ev.source = "nats.consumer";
+    ev.message_id = id && *id ? id : NULL;
+    ev.type = type;
+    ev.handler = c->durable;
+    ev.attempt = delivered > INT32_MAX ? INT32_MAX : (int)delivered;
+    ev.delay_ms = delay_ms;
+    ev.error = error && *error ? error : NULL;
+    ev.code = code;
+    ev.correlation_id = correlation && *correlation ? correlation : NULL;
+    msgbus_emit_event(c->bus, &ev);
+}
 
 static void event_clear(event *ev)
 {
@@ -139,6 +187,10 @@ static int decode_event(msgbus_bus *bus, const char *data, int len, event *ev,
         rc = msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "out of memory");
     if (rc == 0) {
         strcpy(ev->id, id);
+        attribute(root, MSGBUS_META_CORRELATION_ID, ev->correlation, sizeof ev->correlation);
+        attribute(root, MSGBUS_META_CAUSATION_ID, ev->causation, sizeof ev->causation);
+        attribute(root, MSGBUS_META_TRACEPARENT, ev->traceparent, sizeof ev->traceparent);
+        attribute(root, MSGBUS_META_TRACESTATE, ev->tracestate, sizeof ev->tracestate);
         msgbus_error derr;
         msgbus_error_clear(&derr);
         rc = msgbus_value_from_json(ev->type, payload, ev->msg, &derr);
@@ -161,6 +213,7 @@ static int handle_event(msgbus_nats_consumer *c, const event *ev, bool *inbox_fa
 {
     *inbox_failed = false;
     if (!c->inbox) {
+        continue_trace(c->bus, ev);
         int rc = msgbus_handle(c->bus, (const msgbus_msg *)ev->msg, NULL, err);
         return rc < 0 ? rc : 1;
     }
@@ -177,6 +230,8 @@ static int handle_event(msgbus_nats_consumer *c, const event *ev, bool *inbox_fa
         ops->end(self, false, NULL);
         return fresh;
     }
+    if (fresh)
+        continue_trace(c->bus, ev);
     rc = fresh ? msgbus_handle(c->bus, (const msgbus_msg *)ev->msg, NULL, err) : 0;
     if (rc < 0) {
         ops->end(self, false, NULL);
@@ -214,10 +269,15 @@ static int consume_one(msgbus_nats_consumer *c, natsMsg *msg, msgbus_nats_consum
     int result = rc;
     if (rc == 0)
         result = handle_event(c, &ev, &inbox_failed, &herr);
-    event_clear(&ev);
+    const char *type = ev.type ? ev.type->name : NULL;
     natsStatus s;
     if (result >= 0) {
+        if (result == 0)
+            settle_event(c, MSGBUS_EVENT_INBOX_DUPLICATE, ev.id, ev.correlation, type, delivered,
+                         0, NULL, 0);
         s = natsMsg_Ack(msg, NULL);
+        settle_event(c, MSGBUS_EVENT_CONSUMER_ACK, ev.id, ev.correlation, type, delivered, 0,
+                     NULL, 0);
         if (result == 1)
             stats->handled++;
         else
@@ -225,11 +285,17 @@ static int consume_one(msgbus_nats_consumer *c, natsMsg *msg, msgbus_nats_consum
     } else if ((rc < 0 && rc != MSGBUS_ENOTFOUND) || delivered >= (uint64_t)c->max_deliver) {
         /* Undecodable, or out of deliveries: the dead letter. */
         s = natsMsg_Term(msg, NULL);
+        settle_event(c, MSGBUS_EVENT_CONSUMER_TERM, ev.id, ev.correlation, type, delivered, 0,
+                     herr.text, result);
         stats->terminated++;
     } else {
-        s = natsMsg_NakWithDelay(msg, nak_delay(c, delivered), NULL);
+        int64_t delay = nak_delay(c, delivered);
+        s = natsMsg_NakWithDelay(msg, delay, NULL);
+        settle_event(c, MSGBUS_EVENT_CONSUMER_NAK, ev.id, ev.correlation, type, delivered, delay, herr.text,
+                     result);
         stats->naked++;
     }
+    event_clear(&ev);
     if (inbox_failed)
         return msgbus_error_set(err, MSGBUS_EIO, NULL, "nats consumer %s: inbox: %s", c->durable,
                                 herr.text);

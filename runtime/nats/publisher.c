@@ -7,6 +7,7 @@
  * the broker has stored it. */
 #include "nats_internal.h"
 #include "../outbox_internal.h"
+#include <msgbus/events.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ typedef struct ack {
 typedef struct claimed {
     char id[MSGBUS_OUTBOX_ID_SIZE];
     int attempts;
+    const char *type;           /* borrowed from the claimed rows, freed after the batch */
 } claimed;
 
 struct msgbus_nats_publisher {
@@ -44,7 +46,7 @@ struct msgbus_nats_publisher {
     size_t next_row;                /* rows are marked in claim order: look here first */
     claimed *held;                  /* rows published and marked, awaiting their PubAck */
     size_t n_held;
-    size_t ack_failed, ack_dead;    /* of the running relay step */
+    msgbus_outbox_stats *stats;     /* of the running relay step: PubAck failures move rows */
     bool rows_write;                /* the caller's handlers may write: keep row units */
 };
 
@@ -123,6 +125,27 @@ static void forget_acks(msgbus_nats_publisher *pub)
     pthread_mutex_unlock(&pub->lock);
 }
 
+/* ---- events ------------------------------------------------------------------ */
+
+static void ack_event(msgbus_bus *bus, msgbus_event_kind kind, const char *id, const char *type,
+                      int attempt, const char *error, int64_t delay_ms)
+{
+    if (!msgbus_event_hook_set(bus))
+        return;
+    msgbus_event ev = { 0 };
+    ev.kind = kind;
+    ev.source = "nats.publisher";
+    ev.message_id = id;
+    ev.row_id = id;
+    ev.type = type;
+    ev.attempt = attempt;
+    ev.error = error;
+    ev.delay_ms = delay_ms;
+    if (kind == MSGBUS_EVENT_PUBLISH_FAILED)
+        ev.code = MSGBUS_EIO;
+    msgbus_emit_event(bus, &ev);
+}
+
 /* ---- the publish handler -------------------------------------------------- */
 
 static int publish_row(msgbus_bus *bus, const msgbus_outbox_row *row, void *userdata,
@@ -161,6 +184,9 @@ static int publish_row(msgbus_bus *bus, const msgbus_outbox_row *row, void *user
     rc = a && a->ok ? 0
            : msgbus_error_set(err, MSGBUS_EIO, NULL, "no PubAck: %s", a ? a->error : "timed out");
     pthread_mutex_unlock(&pub->lock);
+    /* A failure is reported by the relay as the handler's. */
+    if (rc == 0)
+        ack_event(bus, MSGBUS_EVENT_PUBLISH_ACKED, row->id, row->type, row->attempts + 1, NULL, 0);
     forget_acks(pub);
     return rc;
 }
@@ -194,6 +220,7 @@ static int w_claim(void *self, int64_t now, const char *worker, int64_t until, s
     for (size_t i = 0; i < *n; i++) {
         memcpy(pub->rows[i].id, (*rows)[i].id, sizeof pub->rows[i].id);
         pub->rows[i].attempts = (*rows)[i].attempts;
+        pub->rows[i].type = (*rows)[i].type;
     }
     pub->n_rows = *n;
     return 0;
@@ -266,6 +293,33 @@ static int w_purge(void *self, int64_t before, size_t limit, size_t *n, msgbus_e
     return pub->inner->ops->purge(pub->inner->self, before, limit, n, err);
 }
 
+static int w_list_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                           msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    msgbus_nats_publisher *pub = self;
+    if (!pub->inner->ops->list_filtered)
+        return msgbus_error_set(err, MSGBUS_ENOTSUP, NULL, "outbox list: no filters");
+    return pub->inner->ops->list_filtered(pub->inner->self, f, now, rows, n, err);
+}
+
+static int w_retry_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                            bool dry_run, size_t *n, msgbus_error *err)
+{
+    msgbus_nats_publisher *pub = self;
+    if (!pub->inner->ops->retry_filtered)
+        return msgbus_error_set(err, MSGBUS_ENOTSUP, NULL, "outbox retry: no filters");
+    return pub->inner->ops->retry_filtered(pub->inner->self, f, now, dry_run, n, err);
+}
+
+static int w_purge_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                            bool dry_run, size_t *n, msgbus_error *err)
+{
+    msgbus_nats_publisher *pub = self;
+    if (!pub->inner->ops->purge_filtered)
+        return msgbus_error_set(err, MSGBUS_ENOTSUP, NULL, "outbox purge: no filters");
+    return pub->inner->ops->purge_filtered(pub->inner->self, f, now, dry_run, n, err);
+}
+
 static int w_begin_batch(void *self, msgbus_error *err)
 {
     msgbus_nats_publisher *pub = self;
@@ -289,23 +343,33 @@ static int settle(msgbus_nats_publisher *pub, msgbus_error *err)
     for (size_t i = 0; i < pub->n_held && rc == 0; i++) {
         const claimed *row = &pub->held[i];
         const ack *a = find_ack(pub, row->id, &hint);
+        int attempts = row->attempts + 1;
         if (a && a->ok) {
             rc = ops->mark_processed(pub->inner->self, row->id, now, err);
+            ack_event(pub->bus, MSGBUS_EVENT_PUBLISH_ACKED, row->id, row->type, attempts, NULL, 0);
             continue;
         }
         char why[200];
         snprintf(why, sizeof why, "nats.publish: no PubAck: %s", a ? a->error : "timed out");
-        int attempts = row->attempts + 1;
+        ack_event(pub->bus, MSGBUS_EVENT_PUBLISH_FAILED, row->id, row->type, attempts, why, 0);
+        /* The relay counted the row processed when it was published. */
+        if (pub->stats && pub->stats->processed > 0)
+            pub->stats->processed--;
         if (pub->opts && attempts >= pub->opts->max_attempts) {
-            pub->ack_dead++;
+            if (pub->stats)
+                pub->stats->dead_lettered++;
             rc = ops->dead_letter(pub->inner->self, row->id, why, now, err);
+            ack_event(pub->bus, MSGBUS_EVENT_DEAD_LETTERED, row->id, row->type, attempts, why, 0);
         } else {
             uint64_t r = 0;
             if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
                 r = (uint64_t)now;
             int64_t delay = pub->opts ? msgbus_outbox_backoff(pub->opts, attempts, r) : 1000;
-            pub->ack_failed++;
+            if (pub->stats)
+                pub->stats->failed++;
             rc = ops->mark_failed(pub->inner->self, row->id, why, now + delay, err);
+            ack_event(pub->bus, MSGBUS_EVENT_RETRY_SCHEDULED, row->id, row->type, attempts, why,
+                      delay);
         }
     }
     pthread_mutex_unlock(&pub->lock);
@@ -351,6 +415,8 @@ static const msgbus_outbox_repo_ops wrapped_ops = {
     .counts = w_counts, .list = w_list, .get = w_get, .retry = w_retry, .purge = w_purge,
     .begin_batch = w_begin_batch, .end_batch = w_end_batch, .begin_row = w_begin_row,
     .end_row = w_end_row, .free = w_free,
+    .list_filtered = w_list_filtered, .retry_filtered = w_retry_filtered,
+    .purge_filtered = w_purge_filtered,
 };
 
 /* Without transaction hooks there are no batches: forward none. */
@@ -359,6 +425,8 @@ static const msgbus_outbox_repo_ops plain_ops = {
     .mark_failed = w_mark_failed, .dead_letter = w_dead_letter, .reclaim = w_reclaim,
     .counts = w_counts, .list = w_list, .get = w_get, .retry = w_retry, .purge = w_purge,
     .free = w_free,
+    .list_filtered = w_list_filtered, .retry_filtered = w_retry_filtered,
+    .purge_filtered = w_purge_filtered,
 };
 
 /* ---- the publisher --------------------------------------------------------- */
@@ -454,12 +522,11 @@ int msgbus_nats_relay(msgbus_bus *bus, msgbus_nats_publisher *pub,
     pub->bus = bus;
     pub->opts = &o;
     pub->rows_write = o.n_handlers > 1;
-    pub->ack_failed = pub->ack_dead = 0;
+    /* Rows without a PubAck are moved from processed to failed or dead
+     * when the batch settles, before the relay reports the batch. */
+    pub->stats = stats;
     int rc = msgbus_process_outbox(bus, pub->wrapped, &o, stats, err);
-    size_t lost = pub->ack_failed + pub->ack_dead;
-    stats->processed -= lost <= stats->processed ? lost : stats->processed;
-    stats->failed += pub->ack_failed;
-    stats->dead_lettered += pub->ack_dead;
+    pub->stats = NULL;
     pub->opts = NULL;
     pub->bus = NULL;
     return rc;

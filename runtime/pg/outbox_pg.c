@@ -10,10 +10,13 @@
  *
  * Round trips dominate the cost here, so a batch's BEGIN goes in one
  * round trip with its first statement, the processed marks are collected
- * and written by one UPDATE sent together with the COMMIT, and a committed
- * row's savepoint is released together with the next row's SAVEPOINT.
- * Rows get no savepoint when the handlers do not write (handlers_write). */
+ * and written by one UPDATE sent together with the COMMIT, and a row's
+ * SAVEPOINT is sent without waiting, and kept for the next rows while they
+ * do not use the connection (row_savepoint.c).  Rows get no savepoint when
+ * the handlers do not write (handlers_write).  Every other statement first
+ * reads what the rows' statement left pending. */
 #include "pg_internal.h"
+#include "../outbox_filter_sql.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #define COLUMNS "id, kind, type, payload, meta, created_at, available_at, attempts," \
                 " last_error, locked_by, locked_until, processed_at, dead_at"
 #define PENDING "processed_at IS NULL AND dead_at IS NULL"
+#define READY_AT_1 PENDING " AND available_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)"
 #define READY PENDING " AND available_at <= $3 AND (locked_until IS NULL OR locked_until <= $3)"
 
 /* {T} stands for the quoted table name. */
@@ -49,7 +53,11 @@ static const char *const stmt_sql[PG_STMT_COUNT] = {
                   " count(*) FILTER (WHERE " PENDING " AND locked_until > $1),"
                   " count(*) FILTER (WHERE " PENDING " AND attempts > 0),"
                   " count(*) FILTER (WHERE dead_at IS NOT NULL),"
-                  " count(*) FILTER (WHERE processed_at IS NOT NULL) FROM {T}",
+                  " count(*) FILTER (WHERE processed_at IS NOT NULL),"
+                  /* the ages: 0 without such a row (greatest skips NULL) */
+                  " greatest(0, $1 - min(created_at) FILTER (WHERE " PENDING ")),"
+                  " greatest(0, $1 - min(available_at) FILTER (WHERE " READY_AT_1 "))"
+                  " FROM {T}",
     [PG_LIST_PENDING] = "SELECT " COLUMNS " FROM {T} WHERE " PENDING
                         " ORDER BY created_at, id LIMIT $1",
     [PG_LIST_FAILED] = "SELECT " COLUMNS " FROM {T} WHERE " PENDING " AND attempts > 0"
@@ -68,16 +76,16 @@ static const char *const stmt_sql[PG_STMT_COUNT] = {
                  " AND processed_at < $1 ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
 };
 
-pg_repo *pg_repo_of(const msgbus_outbox_repo *repo)
-{
-    pg_repo *r = msgbus_outbox_repo_self(repo);
-    return r && r->magic == PG_REPO_MAGIC ? r : NULL;
-}
-
 PGconn *msgbus_pg_outbox_conn(const msgbus_outbox_repo *repo)
 {
     pg_repo *r = pg_repo_of(repo);
-    return r ? r->conn : NULL;
+    if (r == NULL)
+        return NULL;
+    /* The caller may use libpq's asynchronous functions: the connection
+     * must not have a result pending (an error here shows again in the
+     * caller's first statement, the transaction being aborted). */
+    pg_row_sp_quiet(r, NULL);
+    return r->conn;
 }
 
 static int busy(pg_repo *r, msgbus_error *err)
@@ -93,6 +101,9 @@ static int run(pg_repo *r, enum pg_stmt s, int n, const char *const *params, con
 {
     if (r->pipeline)
         return busy(r, err);
+    int rc = pg_row_sp_quiet(r, err);
+    if (rc < 0)
+        return rc;
     if (r->begin_due) {
         const char *begin = r->begin_due;
         r->begin_due = NULL;
@@ -101,7 +112,7 @@ static int run(pg_repo *r, enum pg_stmt s, int n, const char *const *params, con
     PGresult *res = PQexecPrepared(r->conn, r->names[s], n, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        int rc = pg_fail(r->conn, res, r->table, what, err);
+        rc = pg_fail(r->conn, res, r->table, what, err);
         PQclear(res);
         return rc;
     }
@@ -181,14 +192,11 @@ static int read_row(PGresult *res, int i, msgbus_outbox_row *row)
     return 0;
 }
 
-/* Runs a statement that returns rows and collects them into a new array. */
-static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *params,
-                   const char *what, msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+/* The rows of res (cleared here) as a new array. */
+static int rows_of(pg_repo *r, PGresult *res, const char *what, msgbus_outbox_row **rows,
+                   size_t *n, msgbus_error *err)
 {
-    PGresult *res = NULL;
-    int rc = run(r, s, n_params, params, what, &res, err);
-    if (rc < 0)
-        return rc;
+    int rc = 0;
     size_t count = (size_t)PQntuples(res);
     msgbus_outbox_row *out = count ? msgbus_calloc(count, sizeof *out) : NULL;
     size_t done = 0;
@@ -205,6 +213,15 @@ static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *
     *rows = out;
     *n = count;
     return 0;
+}
+
+/* Runs a statement that returns rows and collects them into a new array. */
+static int collect(pg_repo *r, enum pg_stmt s, int n_params, const char *const *params,
+                   const char *what, msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    PGresult *res = NULL;
+    int rc = run(r, s, n_params, params, what, &res, err);
+    return rc < 0 ? rc : rows_of(r, res, what, rows, n, err);
 }
 
 static int by_availability(const void *a, const void *b)
@@ -263,6 +280,9 @@ static char *marks_array(const pg_repo *r)
  * the collected processed marks in the same round trip. */
 static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
 {
+    int rc = pg_row_sp_quiet(r, err);
+    if (rc < 0)
+        return rc;
     if (r->n_marks == 0)
         return pg_exec(r->conn, r->table, end, "ending a batch", err);
     char *array = marks_array(r);
@@ -271,7 +291,7 @@ static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
     char at[24];
     snprintf(at, sizeof at, "%" PRId64, r->marks_at);
     const char *params[2] = { array, at };
-    int rc = pg_run_pipelined(r, NULL, PG_PROCESSED_MANY, 2, params, end,
+    rc = pg_run_pipelined(r, NULL, PG_PROCESSED_MANY, 2, params, end,
                               "marking rows processed", NULL, err);
     msgbus_free(array);
     r->n_marks = 0;
@@ -353,6 +373,8 @@ static int pg_counts(void *self, int64_t now, msgbus_outbox_counts *out, msgbus_
     out->failed = (size_t)field_int(res, 0, 2);
     out->dead = (size_t)field_int(res, 0, 3);
     out->processed = (size_t)field_int(res, 0, 4);
+    out->oldest_pending_age_ms = field_int(res, 0, 5);
+    out->oldest_due_age_ms = field_int(res, 0, 6);
     PQclear(res);
     return 0;
 }
@@ -460,14 +482,19 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
         r->outer = 0;
     r->depth--;
     r->row_open = false;
-    r->release_due = false;     /* ending the batch releases the rows' savepoints */
     r->begin_due = NULL;
+    /* Whatever happens below, a SAVEPOINT's result is read first, and
+     * ending the batch releases the rows' savepoint. */
+    int settled = pg_row_sp_quiet(r, commit ? err : NULL);
+    r->sp_exists = false;
+    if (settled < 0)
+        commit = false;
     if (!begun) {               /* nothing was sent: nothing to end */
         r->n_marks = 0;
         return 0;
     }
     if (own) {
-        int rc = commit ? flush_marks_and_end(r, "COMMIT", err) : 0;
+        int rc = settled < 0 ? settled : commit ? flush_marks_and_end(r, "COMMIT", err) : 0;
         r->n_marks = 0;
         /* After a failure the transaction may still be open (aborted). */
         if ((!commit || rc < 0) && PQtransactionStatus(r->conn) != PQTRANS_IDLE) {
@@ -478,7 +505,8 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
         }
         return rc;
     }
-    int rc = commit ? flush_marks_and_end(r, "RELEASE SAVEPOINT msgbus_outbox_batch", err) : 0;
+    int rc = settled < 0 ? settled
+           : commit ? flush_marks_and_end(r, "RELEASE SAVEPOINT msgbus_outbox_batch", err) : 0;
     r->n_marks = 0;
     if (!commit || rc < 0) {
         int end = pg_exec(r->conn, r->table,
@@ -495,13 +523,8 @@ static int pg_begin_row(void *self, msgbus_error *err)
 {
     pg_repo *r = self;
     int rc = begin_if_due(r, err);
-    if (rc < 0)
-        return rc;
-    const char *sql = r->release_due ? "RELEASE SAVEPOINT msgbus_outbox_row;"
-                                       " SAVEPOINT msgbus_outbox_row"
-                                     : "SAVEPOINT msgbus_outbox_row";
-    r->release_due = false;
-    rc = pg_exec(r->conn, r->table, sql, "beginning a row", err);
+    if (rc == 0)
+        rc = pg_row_sp_begin(r, err);
     r->row_open = rc == 0;
     r->row_marked = false;
     return rc;
@@ -511,16 +534,97 @@ static int pg_end_row(void *self, bool commit, msgbus_error *err)
 {
     pg_repo *r = self;
     r->row_open = false;
-    if (commit) {
-        r->release_due = true;  /* released with the next row's SAVEPOINT */
-        return 0;
-    }
+    if (commit)
+        return 0;               /* the savepoint may serve the next row */
     if (r->row_marked)
         r->n_marks--;
     r->row_marked = false;
-    return pg_exec(r->conn, r->table,
-                   "ROLLBACK TO SAVEPOINT msgbus_outbox_row; RELEASE SAVEPOINT msgbus_outbox_row",
-                   "rolling back a row", err);
+    return pg_row_sp_rollback(r, err);
+}
+
+/* Runs "head FROM t WHERE ... ORDER BY ... LIMIT ... OFFSET ...tail" for
+ * the filter with its parameters.  Filtered statements are for operators,
+ * not the relay's hot path: not prepared. */
+static int exec_filtered(pg_repo *r, const char *head, const char *tail, const filter_sql *q,
+                         const char *what, PGresult **out, msgbus_error *err)
+{
+    if (r->pipeline)
+        return busy(r, err);
+    int rc = begin_if_due(r, err);
+    if (rc < 0)
+        return rc;
+    char sql[1400], nums[FILTER_SQL_MAX_PARAMS][24];
+    const char *values[FILTER_SQL_MAX_PARAMS];
+    snprintf(sql, sizeof sql, "%s FROM \"%s\" WHERE %s%s", head, r->table, q->where, tail);
+    for (int i = 0; i < q->n; i++) {
+        snprintf(nums[i], sizeof nums[i], "%" PRId64, q->params[i].num);
+        values[i] = q->params[i].text ? q->params[i].text : nums[i];
+    }
+    PGresult *res = PQexecParams(r->conn, sql, q->n, NULL, values, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        rc = pg_fail(r->conn, res, r->table, what, err);
+        PQclear(res);
+        return rc;
+    }
+    *out = res;
+    return 0;
+}
+
+static int pg_list_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                            msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    pg_repo *r = self;
+    filter_sql q;
+    PGresult *res;
+    filter_sql_build(&q, '$', f, false, now);
+    filter_sql_window(&q, '$', f);
+    int rc = exec_filtered(r, "SELECT " COLUMNS, "", &q, "listing rows", &res, err);
+    return rc < 0 ? rc : rows_of(r, res, "listing rows", rows, n, err);
+}
+
+/* Counts the rows of q (a dry run), or runs `change` on them; rows other
+ * transactions hold (a relay's batch) are skipped, never waited for. */
+static int change_filtered(pg_repo *r, const filter_sql *q, const char *change, bool dry_run,
+                           const char *what, size_t *n, msgbus_error *err)
+{
+    char head[512];
+    PGresult *res;
+    if (dry_run)
+        snprintf(head, sizeof head, "SELECT count(*) FROM (SELECT id");
+    else
+        snprintf(head, sizeof head, "%s WHERE id IN (SELECT id", change);
+    *n = 0;
+    int rc = exec_filtered(r, head, dry_run ? ") AS matching" : " FOR UPDATE SKIP LOCKED)", q,
+                           what, &res, err);
+    if (rc < 0)
+        return rc;
+    *n = dry_run ? (size_t)field_int(res, 0, 0) : affected(res);
+    PQclear(res);
+    return 0;
+}
+
+/* Retry (retry true) or purge the rows of a filter, or count them. */
+static int retry_or_purge(pg_repo *r, const msgbus_outbox_filter *f, int64_t now, bool retry,
+                          bool dry_run, size_t *n, msgbus_error *err)
+{
+    filter_sql q;
+    char change[256];
+    filter_sql_change(&q, change, sizeof change, '$', f, retry, now, r->table);
+    return change_filtered(r, &q, change, dry_run, retry ? "retrying rows" : "purging rows", n,
+                           err);
+}
+
+static int pg_retry_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                             bool dry_run, size_t *n, msgbus_error *err)
+{
+    return retry_or_purge(self, f, now, true, dry_run, n, err);
+}
+
+static int pg_purge_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                             bool dry_run, size_t *n, msgbus_error *err)
+{
+    return retry_or_purge(self, f, now, false, dry_run, n, err);
 }
 
 static void pg_free(void *self)
@@ -528,6 +632,7 @@ static void pg_free(void *self)
     pg_repo *r = self;
     if (!r)
         return;
+    pg_row_sp_quiet(r, NULL);
     /* Prepared statements live as long as the session: drop ours when the
      * connection can still take commands. */
     if (!r->pipeline && PQstatus(r->conn) == CONNECTION_OK &&
@@ -558,6 +663,9 @@ static const msgbus_outbox_repo_ops pg_ops = {
     .begin_row = pg_begin_row,
     .end_row = pg_end_row,
     .free = pg_free,
+    .list_filtered = pg_list_filtered,
+    .retry_filtered = pg_retry_filtered,
+    .purge_filtered = pg_purge_filtered,
 };
 
 /* Copies sql into out, replacing each {T} by the quoted table name. */

@@ -28,7 +28,9 @@ typedef struct pg_repo {
     int outer;                  /* depth of the batch that began the transaction, or 0 */
     const char *begin_due;      /* BEGIN or the batch's SAVEPOINT, sent with the next statement */
     bool row_open;              /* a row's savepoint is open */
-    bool release_due;           /* a committed row's savepoint awaits release */
+    bool sp_exists;             /* the rows' savepoint is set in the transaction */
+    bool sp_fresh;              /* ... and nothing ran on the connection since */
+    bool sp_in_flight;          /* a statement of row_savepoint.c awaits reading */
     bool row_marked;            /* the open row was marked processed */
     char (*marks)[MSGBUS_OUTBOX_ID_SIZE];   /* processed rows of the batch, marked at its end */
     size_t n_marks, cap_marks;
@@ -62,7 +64,24 @@ int pg_run_pipelined(pg_repo *r, const char *before, enum pg_stmt s, int n,
                      const char *const *params, const char *after, const char *what,
                      PGresult **out, msgbus_error *err);
 
-/* The pg_repo behind repo, or NULL if repo is not a PostgreSQL one. */
-pg_repo *pg_repo_of(const msgbus_outbox_repo *repo);
+/* ---- row_savepoint.c: a savepoint per row without a round trip each -- */
+
+/* Before any other statement on the connection: reads what a row's
+ * statement left pending (waiting for it); 0 or the error it reported. */
+int pg_row_sp_quiet(pg_repo *r, msgbus_error *err);
+/* Makes sure the rows' savepoint marks this point: keeps it when nothing
+ * ran on the connection since it was sent, else sends a new one. */
+int pg_row_sp_begin(pg_repo *r, msgbus_error *err);
+/* Rolls the connection back to the rows' savepoint and releases it. */
+int pg_row_sp_rollback(pg_repo *r, msgbus_error *err);
+
+/* The pg_repo behind repo, or NULL if repo is not a PostgreSQL one.
+ * Inline here, so that pipeline.c and outbox_pg.c need not call each
+ * other for it. */
+static inline pg_repo *pg_repo_of(const msgbus_outbox_repo *repo)
+{
+    pg_repo *r = msgbus_outbox_repo_self(repo);
+    return r && r->magic == PG_REPO_MAGIC ? r : NULL;
+}
 
 #endif /* MSGBUS_PG_INTERNAL_H */

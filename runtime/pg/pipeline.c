@@ -89,6 +89,9 @@ int msgbus_pg_outbox_pipeline_begin(msgbus_outbox_repo *repo, msgbus_error *err)
         return not_pg(err);
     if (r->pipeline)
         return msgbus_error_set(err, MSGBUS_ESTATE, NULL, "table %s: pipeline already open", r->table);
+    int rc = pg_row_sp_quiet(r, err);
+    if (rc < 0)
+        return rc;
     if (!PQenterPipelineMode(r->conn))
         return pg_fail(r->conn, NULL, r->table, "entering pipeline mode", err);
     r->pipeline = true;

@@ -2,6 +2,7 @@
  * connection.  Every statement is prepared once; all values are bound
  * parameters.  register never opens a transaction of its own. */
 #include "sqlite_internal.h"
+#include "../outbox_filter_sql.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                   " coalesce(sum(" PENDING " AND locked_until > ?1), 0),"
                   " coalesce(sum(" PENDING " AND attempts > 0), 0),"
                   " coalesce(sum(dead_at IS NOT NULL), 0),"
-                  " coalesce(sum(processed_at IS NOT NULL), 0) FROM %s",
+                  " coalesce(sum(processed_at IS NOT NULL), 0),"
+                  /* the ages: NULL (0) without such a row */
+                  " max(0, ?1 - min(CASE WHEN " PENDING " THEN created_at END)),"
+                  " max(0, ?1 - min(CASE WHEN " PENDING " AND available_at <= ?1"
+                  " AND (locked_until IS NULL OR locked_until <= ?1) THEN available_at END))"
+                  " FROM %s",
     [ST_LIST_PENDING] = "SELECT " COLUMNS " FROM %s WHERE " PENDING
                         " ORDER BY created_at, id LIMIT ?1",
     [ST_LIST_FAILED] = "SELECT " COLUMNS " FROM %s WHERE " PENDING " AND attempts > 0"
@@ -289,6 +295,8 @@ static int sq_counts(void *self, int64_t now, msgbus_outbox_counts *out, msgbus_
         out->failed = (size_t)sqlite3_column_int64(st, 2);
         out->dead = (size_t)sqlite3_column_int64(st, 3);
         out->processed = (size_t)sqlite3_column_int64(st, 4);
+        out->oldest_pending_age_ms = sqlite3_column_int64(st, 5);
+        out->oldest_due_age_ms = sqlite3_column_int64(st, 6);
         sqlite3_reset(st);
         return 0;
     }
@@ -354,8 +362,88 @@ static int sq_purge(void *self, int64_t before, size_t limit, size_t *n, msgbus_
     return rc;
 }
 
-/* A batch is a transaction of its own when the caller has none open, a
- * savepoint inside theirs otherwise; each row is a nested savepoint. */
+/* Prepares "head FROM t WHERE ... ORDER BY ... LIMIT ... OFFSET ...tail"
+ * for the filter, with its parameters bound.  Filtered statements are for
+ * operators, not the relay's hot path: prepared on each call. */
+static int prepare_filtered(sqlite_repo *r, const char *head, const char *tail,
+                            const filter_sql *q, sqlite3_stmt **st, msgbus_error *err)
+{
+    char sql[1400];
+    snprintf(sql, sizeof sql, "%s FROM \"%s\" WHERE %s%s", head, r->table, q->where, tail);
+    if (sqlite3_prepare_v2(r->db, sql, -1, st, NULL) != SQLITE_OK)
+        return sqlite_fail(r->db, r->table, "preparing a filtered statement", err);
+    for (int i = 0; i < q->n; i++) {
+        if (q->params[i].text)
+            sqlite3_bind_text(*st, i + 1, q->params[i].text, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(*st, i + 1, q->params[i].num);
+    }
+    return 0;
+}
+
+static int sq_list_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                            msgbus_outbox_row **rows, size_t *n, msgbus_error *err)
+{
+    sqlite_repo *r = self;
+    filter_sql q;
+    sqlite3_stmt *st;
+    filter_sql_build(&q, '?', f, false, now);
+    filter_sql_window(&q, '?', f);
+    int rc = prepare_filtered(r, "SELECT " COLUMNS, "", &q, &st, err);
+    if (rc == 0)
+        rc = collect(r, st, "listing rows", rows, n, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Counts the rows of q (a dry run), or runs `change` on them. */
+static int change_filtered(sqlite_repo *r, const filter_sql *q, const char *change,
+                           bool dry_run, const char *what, size_t *n, msgbus_error *err)
+{
+    char head[512];
+    sqlite3_stmt *st;
+    if (dry_run)
+        snprintf(head, sizeof head, "SELECT count(*) FROM (SELECT id");
+    else
+        snprintf(head, sizeof head, "%s WHERE id IN (SELECT id", change);
+    int rc = prepare_filtered(r, head, ")", q, &st, err);
+    *n = 0;
+    if (rc == 0) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW && dry_run)
+            *n = (size_t)sqlite3_column_int64(st, 0);
+        else if (step == SQLITE_DONE && !dry_run)
+            *n = (size_t)sqlite3_changes(r->db);
+        else
+            rc = sqlite_fail(r->db, r->table, what, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Retry (retry true) or purge the rows of a filter, or count them. */
+static int retry_or_purge(sqlite_repo *r, const msgbus_outbox_filter *f, int64_t now, bool retry,
+                          bool dry_run, size_t *n, msgbus_error *err)
+{
+    filter_sql q;
+    char change[256];
+    filter_sql_change(&q, change, sizeof change, '?', f, retry, now, r->table);
+    return change_filtered(r, &q, change, dry_run, retry ? "retrying rows" : "purging rows", n,
+                           err);
+}
+
+static int sq_retry_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                             bool dry_run, size_t *n, msgbus_error *err)
+{
+    return retry_or_purge(self, f, now, true, dry_run, n, err);
+}
+
+static int sq_purge_filtered(void *self, const msgbus_outbox_filter *f, int64_t now,
+                             bool dry_run, size_t *n, msgbus_error *err)
+{
+    return retry_or_purge(self, f, now, false, dry_run, n, err);
+}
+
 static int sq_begin_batch(void *self, msgbus_error *err)
 {
     sqlite_repo *r = self;
@@ -432,6 +520,9 @@ static const msgbus_outbox_repo_ops sqlite_ops = {
     .begin_row = sq_begin_row,
     .end_row = sq_end_row,
     .free = sq_free,
+    .list_filtered = sq_list_filtered,
+    .retry_filtered = sq_retry_filtered,
+    .purge_filtered = sq_purge_filtered,
 };
 
 static int prepare_all(sqlite_repo *r, msgbus_error *err)

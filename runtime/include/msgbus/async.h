@@ -91,6 +91,15 @@ msgbus_bus *msgbus_async_bus(const msgbus_async *abus);
 int msgbus_async_handle(msgbus_async *abus, const msgbus_msg *msg,
                         msgbus_async_done_fn on_done, void *userdata);
 
+/* Like msgbus_async_handle, without the copy: the contents of *msg (its
+ * strings, lists, ...) move to the bus, which frees them when the handle is
+ * over, and *msg is left as an empty value (as msgbus_value_init makes
+ * it), free to reuse or clear.  On an error the message is left as it was,
+ * still the caller's.  Returns at once: 0, MSGBUS_EINVAL, MSGBUS_ENOMEM,
+ * or MSGBUS_ESTATE after shutdown. */
+int msgbus_async_handle_move(msgbus_async *abus, msgbus_msg *msg,
+                             msgbus_async_done_fn on_done, void *userdata);
+
 /* Handles msgs[0..n) (copied), each like msgbus_async_handle, with at most
  * max_concurrency of them in flight at once; a failing message does not
  * stop the others.  on_done (may be NULL) gets one outcome per message, in

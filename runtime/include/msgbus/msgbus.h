@@ -7,5 +7,8 @@
 #include <msgbus/bus.h>
 #include <msgbus/outbox.h>
 #include <msgbus/async.h>
+#include <msgbus/events.h>
+#include <msgbus/metrics.h>
+#include <msgbus/trace.h>
 
 #endif /* MSGBUS_MSGBUS_H */

@@ -80,6 +80,11 @@ int msgbus_nats_relay(msgbus_bus *bus, msgbus_nats_publisher *pub,
  * tests and custom publishers. */
 char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source);
 
+/* True if name may be a CloudEvents extension attribute that carries a
+ * row's meta entry: 1 to 20 lowercase letters and digits, not a context
+ * attribute of the specification (id, source, type, time, data ...). */
+bool msgbus_nats_extension_name_valid(const char *name);
+
 /* The subject of row: the route of its type in bus's modules, or its full
  * type name, behind prefix (may be NULL).  Writes at most size bytes.
  * Returns 0, MSGBUS_EINVAL (no type name or buffer) or MSGBUS_ELIMIT if it

@@ -53,17 +53,41 @@ typedef enum msgbus_outbox_state {
     MSGBUS_OUTBOX_PENDING = 0,  /* neither processed nor dead */
     MSGBUS_OUTBOX_FAILED = 1,   /* pending with at least one failed attempt */
     MSGBUS_OUTBOX_DEAD = 2,     /* dead-lettered */
-    MSGBUS_OUTBOX_PROCESSED = 3
+    MSGBUS_OUTBOX_PROCESSED = 3,
+    MSGBUS_OUTBOX_ANY = 4       /* every row (filters only) */
 } msgbus_outbox_state;
 
-/* Row counts of a repository. */
+/* Row counts of a repository.  The two ages are milliseconds from now back
+ * to the creation of the oldest pending row, and to the time since when
+ * the oldest due row (pending, available, not leased) has been waiting to
+ * be claimed (its available_at); 0 when there is no such row, -1 when the
+ * repository cannot tell (one written before they existed). */
 typedef struct msgbus_outbox_counts {
     size_t pending;             /* neither processed nor dead (includes the next two) */
     size_t in_flight;           /* pending and under an unexpired lease */
     size_t failed;              /* pending with attempts > 0 */
     size_t dead;
     size_t processed;
+    int64_t oldest_pending_age_ms;
+    int64_t oldest_due_age_ms;
 } msgbus_outbox_counts;
+
+/* Which rows the *_filtered functions act on: every condition that is set
+ * must hold.  msgbus_outbox_filter_init sets "any row, no condition". */
+typedef struct msgbus_outbox_filter {
+    msgbus_outbox_state state;  /* MSGBUS_OUTBOX_ANY, or one state */
+    const char *id;             /* this row id only, or NULL */
+    const char *type;           /* this full type name only, or NULL */
+    const char *error_contains; /* last_error contains this text (case matters), or NULL */
+    int64_t created_before;     /* created_at < this (ms since the epoch), or 0 */
+    size_t limit;               /* at most this many rows, or 0 for no limit */
+    size_t offset;              /* skip this many matching rows first */
+    int64_t ended_before;       /* processed_at or dead_at < this, or 0 */
+} msgbus_outbox_filter;
+
+/* Sets *filter to match every row: MSGBUS_OUTBOX_ANY, no condition, no
+ * limit, offset 0. */
+void msgbus_outbox_filter_init(msgbus_outbox_filter *filter);
 
 /* ---- repositories ------------------------------------------------------ */
 
@@ -112,14 +136,41 @@ typedef struct msgbus_outbox_repo_ops {
     int (*end_row)(void *self, bool commit, msgbus_error *err);
     /* Frees self. */
     void (*free)(void *self);
+
+    /* ---- added in 0.2; NULL in older repositories (see
+     * msgbus_outbox_repo_new): the calls that need them then return
+     * MSGBUS_ENOTSUP.  Rows match as msgbus_outbox_filter says, in the
+     * order created_at, id; filter->limit 0 means no limit. */
+    /* The matching rows. */
+    int (*list_filtered)(void *self, const msgbus_outbox_filter *filter, int64_t now,
+                         msgbus_outbox_row **rows, size_t *n, msgbus_error *err);
+    /* Makes the matching rows that are neither processed nor under an
+     * unexpired lease pending again, as retry does; with dry_run only
+     * counts them.  *n gets how many. */
+    int (*retry_filtered)(void *self, const msgbus_outbox_filter *filter, int64_t now,
+                          bool dry_run, size_t *n, msgbus_error *err);
+    /* Deletes the matching rows (the caller has checked that the filter
+     * names processed or dead rows); with dry_run only counts them. */
+    int (*purge_filtered)(void *self, const msgbus_outbox_filter *filter, int64_t now,
+                          bool dry_run, size_t *n, msgbus_error *err);
 } msgbus_outbox_repo_ops;
 
 typedef struct msgbus_outbox_repo msgbus_outbox_repo;
 
 /* Wraps an implementation: ops is borrowed (usually static), self is owned
  * from then on (ops->free is called on it by msgbus_outbox_repo_free, also
- * when this fails).  Returns NULL when out of memory. */
+ * when this fails).  Returns NULL when out of memory.
+ *
+ * The macro passes sizeof *ops, so the library knows which operations the
+ * caller's msgbus_outbox_repo_ops has: a program built against an older
+ * header (the plain function) has none of those added since, and they
+ * count as NULL.  ops_size must cover the operations up to free;
+ * otherwise NULL is returned too. */
+msgbus_outbox_repo *msgbus_outbox_repo_new_sized(const msgbus_outbox_repo_ops *ops,
+                                                 size_t ops_size, void *self);
 msgbus_outbox_repo *msgbus_outbox_repo_new(const msgbus_outbox_repo_ops *ops, void *self);
+#define msgbus_outbox_repo_new(ops, self) \
+    msgbus_outbox_repo_new_sized((ops), sizeof *(ops), (self))
 
 /* Frees the repository and its implementation.  NULL is a no-op. */
 void msgbus_outbox_repo_free(msgbus_outbox_repo *repo);
@@ -245,10 +296,18 @@ int64_t msgbus_outbox_backoff(const msgbus_outbox_options *opts, int attempts,
  * message, and MSGBUS_ESTATE for a PostgreSQL repository with a pipeline
  * open (msgbus_pg_outbox_pipeline_begin). */
 
+/* Fills *out with the row counts and ages of the repository.  Returns 0,
+ * MSGBUS_EINVAL (no repository), MSGBUS_EIO or MSGBUS_ESTATE.  The macro
+ * msgbus_outbox_counts_get passes sizeof *out, so a program built before
+ * the ages existed gets only the counts it knows. */
+int msgbus_outbox_counts_get_sized(msgbus_outbox_repo *repo, msgbus_outbox_counts *out,
+                                   size_t out_size, msgbus_error *err);
 /* Fills *out.  Returns 0, MSGBUS_EINVAL (no repository), MSGBUS_EIO or
  * MSGBUS_ESTATE. */
 int msgbus_outbox_counts_get(msgbus_outbox_repo *repo, msgbus_outbox_counts *out,
                              msgbus_error *err);
+#define msgbus_outbox_counts_get(repo, out, err) \
+    msgbus_outbox_counts_get_sized((repo), (out), sizeof *(out), (err))
 
 /* *rows (malloc'd, free with msgbus_outbox_rows_free) gets up to limit rows
  * in that state, oldest first; *n how many.  Returns 0, MSGBUS_EINVAL (no
@@ -275,6 +334,36 @@ int msgbus_outbox_retry(msgbus_outbox_repo *repo, const char *id, size_t *n,
  * MSGBUS_ESTATE. */
 int msgbus_outbox_purge(msgbus_outbox_repo *repo, int64_t before, size_t limit, size_t *n,
                         msgbus_error *err);
+
+/* *rows (malloc'd, free with msgbus_outbox_rows_free) gets the rows that
+ * match filter (NULL: every row), oldest created first, after skipping
+ * filter->offset of them, at most filter->limit; *n how many.  Returns 0,
+ * MSGBUS_EINVAL (no repository, an unknown state), MSGBUS_ENOTSUP (a
+ * repository without filters), MSGBUS_ENOMEM, MSGBUS_EIO or
+ * MSGBUS_ESTATE. */
+int msgbus_outbox_list_filtered(msgbus_outbox_repo *repo, const msgbus_outbox_filter *filter,
+                                msgbus_outbox_row **rows, size_t *n, msgbus_error *err);
+
+/* Makes the rows that match filter pending again (attempts 0, available
+ * now, dead_at and lease cleared), skipping processed rows and rows under
+ * an unexpired lease (a relay is working on them).  With dry_run nothing
+ * changes and *n gets how many rows would.  *n (may be NULL) gets how many.
+ * Returns 0, MSGBUS_EINVAL (no repository, an unknown state, filter->state
+ * MSGBUS_OUTBOX_PROCESSED), MSGBUS_ENOTSUP, MSGBUS_ENOMEM, MSGBUS_EIO or
+ * MSGBUS_ESTATE. */
+int msgbus_outbox_retry_filtered(msgbus_outbox_repo *repo, const msgbus_outbox_filter *filter,
+                                 bool dry_run, size_t *n, msgbus_error *err);
+
+/* Deletes the rows that match filter, whose state must be
+ * MSGBUS_OUTBOX_PROCESSED or MSGBUS_OUTBOX_DEAD (else MSGBUS_EINVAL: a
+ * pending row is never purged).  Use filter->ended_before for "processed
+ * (or dead-lettered) before", and filter->limit to delete in batches that
+ * hold locks briefly.  With dry_run nothing changes and *n gets how many
+ * rows would go.  *n (may be NULL) gets how many.  Returns 0,
+ * MSGBUS_EINVAL (no repository, another state), MSGBUS_ENOTSUP,
+ * MSGBUS_ENOMEM, MSGBUS_EIO or MSGBUS_ESTATE. */
+int msgbus_outbox_purge_filtered(msgbus_outbox_repo *repo, const msgbus_outbox_filter *filter,
+                                 bool dry_run, size_t *n, msgbus_error *err);
 
 /* Milliseconds since 1970-01-01 UTC by the real-time clock. */
 int64_t msgbus_outbox_now(void);

@@ -67,7 +67,9 @@ int msgbus_pg_outbox_listen(msgbus_outbox_repo *repo, msgbus_error *err);
 int msgbus_pg_outbox_wait(msgbus_outbox_repo *repo, int timeout_ms, msgbus_error *err);
 
 /* The connection of a repository made by msgbus_pg_outbox_new (borrowed),
- * or NULL for any other repository. */
+ * or NULL for any other repository.  No result is pending on it: a relay's
+ * handler that uses libpq's asynchronous functions takes it from here (see
+ * msgbus_pg(3)). */
 PGconn *msgbus_pg_outbox_conn(const msgbus_outbox_repo *repo);
 
 /* Makes *out an inbox over conn (borrowed) and table (NULL for the

@@ -39,7 +39,8 @@ enum {
     MSGBUS_ENOTFOUND = -10,  /* unknown type name, row, key ... */
     MSGBUS_EIO = -11,        /* storage or network failure */
     MSGBUS_ESTATE = -12,     /* call not valid in the object's state */
-    MSGBUS_ECANCELED = -13   /* async bus shut down before the work started */
+    MSGBUS_ECANCELED = -13,  /* async bus shut down before the work started */
+    MSGBUS_ENOTSUP = -14     /* the object does not implement the operation */
 };
 
 #define MSGBUS_ERROR_TEXT_LENGTH 200

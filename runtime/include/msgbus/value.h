@@ -120,6 +120,11 @@ const msgbus_type *msgbus_module_find_type(const msgbus_module *module, const ch
  * MSGBUS_EINVAL for a year outside 1..9999 or nanos out of range. */
 int msgbus_timestamp_to_text(const msgbus_timestamp *ts, char out[MSGBUS_TIMESTAMP_TEXT_SIZE]);
 
+/* The timestamp of ms milliseconds since 1970-01-01 UTC (negative ms
+ * before it): the times of outbox rows and events, for
+ * msgbus_timestamp_to_text, the one RFC 3339 formatter of the library. */
+msgbus_timestamp msgbus_timestamp_from_ms(int64_t ms);
+
 /* Parses RFC 3339 (offsets converted to UTC; a leap second is refused).
  * text need not be NUL-terminated.  Returns 0 or MSGBUS_EINVAL. */
 int msgbus_timestamp_from_text(const char *text, size_t len, msgbus_timestamp *out);

@@ -1,0 +1,175 @@
+/* outbox_relay.c - msgbus-outbox relay: process the outbox once, printing
+ * each row as NDJSON on stdout or publishing it to NATS JetStream, and the
+ * relay's events on stderr (one line each, or NDJSON with --json). */
+#include "outbox_tool.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <msgbus/nats.h>
+
+/* The NDJSON outbox handler: one JSON object per row on stdout, flushed
+ * before the row is marked processed. */
+static int print_ndjson(msgbus_bus *bus, const msgbus_outbox_row *row, void *userdata,
+                        msgbus_error *err)
+{
+    (void)bus;
+    (void)userdata;
+    json_error_t jerr;
+    json_t *payload = json_loads(row->payload, JSON_DECODE_ANY, &jerr);
+    if (!payload)
+        return msgbus_error_set(err, MSGBUS_ESYNTAX, NULL,
+                                "row %s: payload is not valid JSON (line %d, column %d: %s)",
+                                row->id, jerr.line, jerr.column, jerr.text);
+    json_t *meta = row->meta ? json_loads(row->meta, 0, &jerr) : json_null();
+    if (!meta) {
+        json_decref(payload);
+        return msgbus_error_set(err, MSGBUS_ESYNTAX, NULL, "row %s: meta is not valid JSON: %s",
+                                row->id, jerr.text);
+    }
+    char at[MSGBUS_TIMESTAMP_TEXT_SIZE];
+    json_t *line = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:i}", "id", row->id,
+                             "kind", outbox_kind_name(row->kind), "type", row->type,
+                             "payload", payload, "meta", meta,
+                             "created_at", outbox_time_text(row->created_at, at),
+                             "attempt", row->attempts + 1);
+    if (!line)
+        return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "row %s: out of memory", row->id);
+    int rc = outbox_put_json_line(stdout, line);
+    json_decref(line);
+    if (rc < 0 || fflush(stdout) == EOF)
+        return msgbus_error_set(err, MSGBUS_EIO, NULL, "row %s: cannot write to stdout", row->id);
+    return 0;
+}
+
+typedef struct event_sink {
+    bool json;
+    size_t failures;            /* handler.failed events seen */
+} event_sink;
+
+/* The relay's events on stderr: one line each, or NDJSON. */
+static void print_event(const msgbus_event *ev, void *userdata)
+{
+    event_sink *sink = userdata;
+    if (ev->kind == MSGBUS_EVENT_HANDLER_FAILED)
+        sink->failures++;
+    if (sink->json) {
+        json_t *o = msgbus_event_to_json(ev);
+        if (o)
+            outbox_put_json_line(stderr, o);
+        json_decref(o);
+        return;
+    }
+    char text[1024];
+    msgbus_event_format(ev, text, sizeof text);
+    fprintf(stderr, "%s: %s\n", OUTBOX_PROG, text);
+}
+
+int outbox_cmd_relay(outbox_tool *t, int argc, char **argv)
+{
+    enum { OPT_NDJSON = OUTBOX_OPT_FIRST_FREE, OPT_NATS, OPT_SOURCE, OPT_PREFIX, OPT_ONCE,
+           OPT_BATCH, OPT_WORKER, OPT_MAX_ATTEMPTS, OPT_JSON, OPT_QUIET };
+    static const struct option longopts[] = {
+        { "ndjson", no_argument, NULL, OPT_NDJSON },
+        { "nats", required_argument, NULL, OPT_NATS },
+        { "source", required_argument, NULL, OPT_SOURCE },
+        { "prefix", required_argument, NULL, OPT_PREFIX },
+        { "once", no_argument, NULL, OPT_ONCE },
+        { "batch", required_argument, NULL, OPT_BATCH },
+        { "worker", required_argument, NULL, OPT_WORKER },
+        { "max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "quiet", no_argument, NULL, OPT_QUIET },
+        { NULL, 0, NULL, 0 },
+    };
+    msgbus_outbox_options o;
+    msgbus_outbox_options_init(&o);
+    o.worker = "msgbus-outbox";
+    bool ndjson = false, once = false, quiet = false;
+    event_sink sink = { false, 0 };
+    const char *nats_url = NULL;
+    msgbus_nats_publisher_options po;
+    msgbus_nats_publisher_options_init(&po);
+    po.source = "msgbus-outbox";
+    size_t n;
+    int c;
+    outbox_getopt_start(argv[0]);
+    while ((c = outbox_getopt(argc, argv, "", longopts)) != -1) {
+        switch (c) {
+        case OPT_NDJSON: ndjson = true; break;
+        case OPT_NATS: nats_url = optarg; break;
+        case OPT_SOURCE: po.source = optarg; break;
+        case OPT_PREFIX: po.subject_prefix = optarg; break;
+        case OPT_ONCE: once = true; break;
+        case OPT_WORKER: o.worker = optarg; break;
+        case OPT_JSON: sink.json = true; break;
+        case OPT_QUIET: quiet = true; break;
+        case OPT_BATCH:
+            if (outbox_parse_count(optarg, false, &o.batch_size) < 0)
+                return outbox_usage("bad --batch: %s (a positive count)", optarg);
+            break;
+        case OPT_MAX_ATTEMPTS:
+            if (outbox_parse_count(optarg, false, &n) < 0 || n > 1000000)
+                return outbox_usage("bad --max-attempts: %s (1 to 1000000)", optarg);
+            o.max_attempts = (int)n;
+            break;
+        default:
+            return 2;
+        }
+    }
+    if (optind < argc)
+        return outbox_usage("relay: unexpected argument %s", argv[optind]);
+    if (ndjson == (nats_url != NULL))
+        return outbox_usage("relay needs --ndjson or --nats URL (dispatching needs your schema's"
+                            " module: call msgbus_process_outbox from your program)");
+    int opened = outbox_open(t);
+    if (opened != 0)
+        return opened;
+    /* A bare bus: it carries the event hook. */
+    msgbus_bus *bus = msgbus_bus_new(NULL);
+    if (!bus || (!quiet && msgbus_set_event_hook(bus, print_event, &sink) < 0)) {
+        msgbus_bus_free(bus);
+        fprintf(stderr, "%s: out of memory\n", OUTBOX_PROG);
+        return 1;
+    }
+    msgbus_outbox_handler h = { "ndjson", print_ndjson, NULL };
+    msgbus_error err;
+    natsConnection *nc = NULL;
+    msgbus_nats_publisher *pub = NULL;
+    if (nats_url) {
+        if (natsConnection_ConnectTo(&nc, nats_url) != NATS_OK) {
+            fprintf(stderr, "%s: %s: %s\n", OUTBOX_PROG, nats_url, nats_GetLastError(NULL));
+            msgbus_bus_free(bus);
+            return 1;
+        }
+        if (msgbus_nats_publisher_new(nc, t->repo, &po, &pub, &err) < 0) {
+            natsConnection_Destroy(nc);
+            msgbus_bus_free(bus);
+            return outbox_fail(t, &err);
+        }
+    } else {
+        msgbus_set_outbox_handlers(&o, &h, 1, NULL);
+    }
+    size_t failed = 0, processed = 0;
+    msgbus_outbox_stats st;
+    int rc = 0;
+    do {
+        rc = pub ? msgbus_nats_relay(bus, pub, &o, &st, &err)
+                 : msgbus_process_outbox(bus, t->repo, &o, &st, &err);
+        if (rc < 0)
+            break;
+        processed += st.processed;
+        failed += st.failed + st.dead_lettered;
+    } while (!once && st.claimed > 0);      /* failed rows wait for their backoff */
+    msgbus_nats_publisher_free(pub);
+    natsConnection_Destroy(nc);
+    msgbus_bus_free(bus);
+    if (rc < 0)
+        return outbox_fail(t, &err);
+    if (nats_url)
+        printf("%zu row%s published\n", processed, processed == 1 ? "" : "s");
+    if (failed > 0) {
+        fprintf(stderr, "%s: %zu processed, %zu failed\n", OUTBOX_PROG, processed, failed);
+        return 1;
+    }
+    return 0;
+}
