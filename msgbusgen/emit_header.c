@@ -183,6 +183,9 @@ static void emit_prototypes(emitter *e, const char *n)
     em_printf(e, "int %s_from_json(const json_t *json, %s *m, msgbus_error *err);\n", n, n);
     em_printf(e, "/* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */\n");
     em_printf(e, "int %s_encode(const %s *m, char **buf, size_t *len);\n", n, n);
+    em_printf(e, "/* Appends the JSON text to b, which may be reused: no allocation once it\n"
+                 " * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */\n");
+    em_printf(e, "int %s_encode_buf(const %s *m, msgbus_buf *b);\n", n, n);
     em_printf(e, "/* Strictly parses text into *m; on error *m is left initialized. */\n");
     em_printf(e, "int %s_decode(const char *text, size_t len, %s *m, msgbus_error *err);\n",
               n, n);

@@ -8,6 +8,7 @@
 
 #include "emit.h"
 #include "emit_util.h"
+#include "emit_codec.h"
 #include "names.h"
 
 /* Prefix of the module's own tables: "shop_orders_", or "orders_" for a
@@ -232,8 +233,6 @@ static void emit_wrappers(emitter *e, const char *n)
     em_printf(e, "    return msgbus_value_to_json(&%s_type, m);\n}\n", n);
     em_printf(e, "\nint %s_from_json(const json_t *json, %s *m, msgbus_error *err)\n{\n", n, n);
     em_printf(e, "    return msgbus_value_from_json(&%s_type, json, m, err);\n}\n", n);
-    em_printf(e, "\nint %s_encode(const %s *m, char **buf, size_t *len)\n{\n", n, n);
-    em_printf(e, "    return msgbus_value_encode(&%s_type, m, buf, len);\n}\n", n);
     em_printf(e, "\nint %s_decode(const char *text, size_t len, %s *m, msgbus_error *err)\n{\n",
               n, n);
     em_printf(e, "    return msgbus_value_decode(&%s_type, text, len, m, err);\n}\n", n);
@@ -267,6 +266,7 @@ static void emit_message(emitter *e, const decl *d)
               d->n_fields ? em_fmt(e, "%s_fields", name) : "NULL", d->index,
               em_module_name(e, e->s));
     emit_wrappers(e, name);
+    emit_codec_encoders(e, d);
     free(defaults);
 }
 

@@ -49,6 +49,17 @@ static void type_key(json_out *j, const char *type, int nullable)
     json_end(j);
 }
 
+/* The canonical decimal text of 0 ..= UINT64_MAX (no sign, no leading
+ * zero), generated: each alternative follows the maximum's digits down to
+ * one smaller digit. */
+static const char uint64_digits_pattern[] =
+    "^(0|[1-9][0-9]{0,18}|1[0-7][0-9]{18}|18[0-3][0-9]{17}|184[0-3][0-9]{16}|"
+    "1844[0-5][0-9]{15}|18446[0-6][0-9]{14}|184467[0-3][0-9]{13}|1844674[0-3][0-9]{12}|"
+    "184467440[0-6][0-9]{10}|1844674407[0-2][0-9]{9}|18446744073[0-6][0-9]{8}|"
+    "1844674407370[0-8][0-9]{6}|18446744073709[0-4][0-9]{5}|184467440737095[0-4][0-9]{4}|"
+    "18446744073709550[0-9]{3}|18446744073709551[0-5][0-9]{2}|1844674407370955160[0-9]|"
+    "1844674407370955161[0-4]|18446744073709551615)$";
+
 /* The keys of a builtin type's schema, inside an open object. */
 static void builtin_keys(json_out *j, builtin_type bt, int nullable)
 {
@@ -58,8 +69,31 @@ static void builtin_keys(json_out *j, builtin_type bt, int nullable)
     case BT_BOOL:
         type_key(j, "boolean", nullable);
         break;
+    case BT_UINT64:
+        /* Also its decimal digits as a string, as the decoder takes them
+         * (msgbus_value_to_json writes those above INT64_MAX so). */
+        json_key(j, "anyOf");
+        json_array(j);
+        json_object(j);
+        json_key_string(j, "type", "integer");
+        json_key(j, "minimum");
+        json_int(j, 0, 0);
+        json_key(j, "maximum");
+        json_int(j, 0, UINT64_MAX);
+        json_end(j);
+        json_object(j);
+        json_key_string(j, "type", "string");
+        json_key_string(j, "pattern", uint64_digits_pattern);
+        json_end(j);
+        if (nullable) {
+            json_object(j);
+            json_key_string(j, "type", "null");
+            json_end(j);
+        }
+        json_end(j);
+        break;
     case BT_INT8: case BT_INT16: case BT_INT32: case BT_INT64:
-    case BT_UINT8: case BT_UINT16: case BT_UINT32: case BT_UINT64:
+    case BT_UINT8: case BT_UINT16: case BT_UINT32:
         ast_integer_range(bt, &neg, &pos);
         type_key(j, "integer", nullable);
         json_key(j, "minimum");

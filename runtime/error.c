@@ -33,7 +33,13 @@ void msgbus_error_clear(msgbus_error *err)
 {
     if (!err)
         return;
-    memset(err, 0, sizeof *err);
+    /* the fields, not the whole struct: decoders clear it on every call */
+    err->code = 0;
+    err->text[0] = '\0';
+    err->path[0] = '\0';
+    err->line = 0;
+    err->column = 0;
+    err->position = 0;
 }
 
 int msgbus_error_setv(msgbus_error *err, int code, const char *path, const char *fmt,

@@ -1,5 +1,7 @@
-/* json_decode.c - msgbus_value_decode: JSON text straight into the struct,
- * driven by the descriptors, with no intermediate tree.
+/* json_decode.c - msgbus_value_decode and msgbus_value_from_json: JSON
+ * text, or a Jansson tree, straight into the struct, driven by the
+ * descriptors.  One set of rules for both forms: the reader (json_read.h)
+ * hides which one it walks.
  *
  * Rules (see also value.h):
  *  - integer fields take JSON integers only: "1.0" or "1e3" is a type error,
@@ -137,6 +139,33 @@ static int decode_text(mb_reader *r, const msgbus_field *f, void *p, const mb_fr
     }
 }
 
+/* A uint64 as a string of decimal digits: how msgbus_value_to_json writes
+ * one above INT64_MAX, which json_int_t cannot hold.  Both forms take it,
+ * so that they agree. */
+static int decode_uint64_digits(mb_reader *r, void *p, const mb_frame *at)
+{
+    char *s;
+    size_t n;
+    bool nul;
+    int rc = mb_read_string(r, MB_STRING_VIEW, &s, &n, &nul, at);
+    if (rc < 0)
+        return rc;
+    if (n == 0 || n > 20 || (s[0] == '0' && n > 1) || nul)
+        return mb_reader_fail(r, MSGBUS_ETYPE, 0, at, "expected integer, got string");
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return mb_reader_fail(r, MSGBUS_ETYPE, 0, at, "expected integer, got string");
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return mb_reader_fail(r, MSGBUS_ERANGE, 0, at, TOKEN_FMT " is out of range for uint64",
+                                  TOKEN_ARGS(s, n));
+        v = v * 10 + d;
+    }
+    *(uint64_t *)p = v;
+    return 0;
+}
+
 /* One value of f's scalar type into p (in its zero state). */
 static int decode_value(mb_reader *r, const msgbus_field *f, void *p, const mb_frame *at)
 {
@@ -175,6 +204,8 @@ static int decode_value(mb_reader *r, const msgbus_field *f, void *p, const mb_f
     case MSGBUS_RECORD:
         return decode_record(r, f->record, p, at);
     default:
+        if (kind == MB_KIND_STRING && f->scalar == MSGBUS_UINT64)
+            return decode_uint64_digits(r, p, at);
         if (kind != MB_KIND_NUMBER)
             return type_error(r, kind, "integer", at);
         return decode_integer(r, f, p, at);
@@ -321,9 +352,12 @@ static int decode_field(mb_reader *r, const msgbus_field *f, void *m, const mb_f
 static size_t find_field(const msgbus_type *type, const char *key, size_t n, size_t hint)
 {
     for (size_t k = 0; k < type->n_fields; k++) {
-        size_t i = (hint + k) % type->n_fields;
+        size_t i = hint + k < type->n_fields ? hint + k : hint + k - type->n_fields;
         const char *name = type->fields[i].name;
-        if (strncmp(name, key, n) == 0 && name[n] == '\0')
+        size_t j = 0;
+        while (j < n && name[j] == key[j])
+            j++;
+        if (j == n && name[n] == '\0')
             return i;
     }
     return type->n_fields;
@@ -422,6 +456,33 @@ int msgbus_value_decode(const msgbus_type *type, const char *text, size_t len, v
             if (vrc < 0 && vrc != MSGBUS_ENOMEM) {
                 if (err)
                     *err = syntax;
+                rc = vrc;
+            }
+        }
+    }
+    return rc;
+}
+
+int msgbus_value_from_json(const msgbus_type *type, const json_t *json, void *m,
+                           msgbus_error *err)
+{
+    msgbus_error_clear(err);
+    if (!type || !m || !json)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "NULL argument");
+    msgbus_value_init(type, m);
+    mb_tree_frame stack[MSGBUS_MAX_DEPTH + 1];
+    mb_reader r;
+    mb_reader_init_tree(&r, json, stack, err);
+    int rc = decode_record(&r, type, m, NULL);
+    if (rc < 0) {
+        msgbus_value_clear(type, m);
+        /* As for text: nesting too deep anywhere wins over a mismatch. */
+        if (rc == MSGBUS_ETYPE || rc == MSGBUS_ERANGE) {
+            msgbus_error limit;
+            int vrc = mb_validate_tree(json, &limit);
+            if (vrc < 0) {
+                if (err)
+                    *err = limit;
                 rc = vrc;
             }
         }

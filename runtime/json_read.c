@@ -15,6 +15,28 @@ void mb_reader_init(mb_reader *r, const char *text, size_t len, msgbus_error *er
     r->err = err;
 }
 
+void mb_reader_init_tree(mb_reader *r, const json_t *json, mb_tree_frame *stack,
+                         msgbus_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->cur = json;
+    r->stack = stack;
+    r->err = err;
+}
+
+mb_kind mb_tree_kind(const mb_reader *r)
+{
+    switch (json_typeof(r->cur)) {
+    case JSON_OBJECT: return MB_KIND_OBJECT;
+    case JSON_ARRAY: return MB_KIND_ARRAY;
+    case JSON_STRING: return MB_KIND_STRING;
+    case JSON_INTEGER: case JSON_REAL: return MB_KIND_NUMBER;
+    case JSON_TRUE: return MB_KIND_TRUE;
+    case JSON_FALSE: return MB_KIND_FALSE;
+    default: return MB_KIND_NULL;
+    }
+}
+
 void mb_reader_free(mb_reader *r)
 {
     msgbus_free(r->scratch);
@@ -29,6 +51,13 @@ int mb_reader_fail(mb_reader *r, int code, size_t pos, const mb_frame *at, const
         return code;
     char path[MSGBUS_ERROR_PATH_LENGTH];
     mb_path_format(at, path, sizeof path);
+    if (mb_is_tree(r)) {
+        va_list ap;
+        va_start(ap, fmt);
+        msgbus_error_setv(err, code, path, fmt, ap);
+        va_end(ap);
+        return code;
+    }
     int line = 1;
     size_t line_start = 0;
     for (size_t i = 0; i < pos && i < r->len; i++) {
@@ -53,39 +82,12 @@ int mb_reader_fail(mb_reader *r, int code, size_t pos, const mb_frame *at, const
     return code;
 }
 
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void skip_space(mb_reader *r)
-{
-    while (r->pos < r->len && is_space(r->text[r->pos]))
-        r->pos++;
-}
-
 bool mb_at_end(mb_reader *r)
 {
-    skip_space(r);
+    if (mb_is_tree(r))
+        return true;
+    mb_skip_space(r);
     return r->pos == r->len;
-}
-
-mb_kind mb_next_kind(mb_reader *r)
-{
-    skip_space(r);
-    if (r->pos == r->len)
-        return MB_KIND_INVALID;
-    char c = r->text[r->pos];
-    switch (c) {
-    case '{': return MB_KIND_OBJECT;
-    case '[': return MB_KIND_ARRAY;
-    case '"': return MB_KIND_STRING;
-    case 't': return MB_KIND_TRUE;
-    case 'f': return MB_KIND_FALSE;
-    case 'n': return MB_KIND_NULL;
-    default:
-        return c == '-' || (c >= '0' && c <= '9') ? MB_KIND_NUMBER : MB_KIND_INVALID;
-    }
 }
 
 /* Error for a byte that cannot start a value. */
@@ -104,6 +106,8 @@ static int unexpected(mb_reader *r, const mb_frame *at, const char *wanted)
 
 const char *mb_kind_name(mb_reader *r, mb_kind kind)
 {
+    if (mb_is_tree(r) && kind == MB_KIND_NUMBER)
+        return json_is_integer(r->cur) ? "integer" : "number";
     switch (kind) {
     case MB_KIND_OBJECT: return "object";
     case MB_KIND_ARRAY: return "array";
@@ -213,14 +217,42 @@ static size_t unescape(const char *s, size_t n, char *out)
     return o;
 }
 
+/* A tree string: the same modes; invalid UTF-8 (possible in trees built
+ * with json_stringn_nocheck) is a type error, since the tree is not text. */
+static int tree_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, bool *has_nul,
+                       const mb_frame *at)
+{
+    const char *s = json_string_value(r->cur);
+    size_t len = json_string_length(r->cur);
+    *has_nul = strlen(s) != len;
+    if (!mb_utf8_valid(s, len))
+        return mb_reader_fail(r, MSGBUS_ETYPE, 0, at, "invalid UTF-8 in string");
+    if (mode == MB_STRING_SKIP)
+        return 0;
+    *n = len;
+    if (mode != MB_STRING_OWN) {
+        *out = (char *)s;
+        return 0;
+    }
+    *out = msgbus_malloc(len + 1);
+    if (!*out)
+        return mb_reader_fail(r, MSGBUS_ENOMEM, 0, at, "out of memory");
+    memcpy(*out, s, len + 1);
+    return 0;
+}
+
 int mb_read_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, bool *has_nul,
                    const mb_frame *at)
 {
+    if (mb_is_tree(r))
+        return tree_string(r, mode, out, n, has_nul, at);
     const unsigned char *u = (const unsigned char *)r->text;
     size_t start = ++r->pos;          /* after the opening quote */
     bool escapes = false;
     *has_nul = false;
     for (;;) {
+        while (r->len - r->pos >= 8 && mb_json_plain8(u + r->pos))
+            r->pos += 8;
         if (r->pos >= r->len)
             return mb_reader_fail(r, MSGBUS_ESYNTAX, r->pos, at, "unterminated string");
         unsigned char c = u[r->pos];
@@ -263,6 +295,11 @@ int mb_read_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, boo
     r->pos++;                         /* the closing quote */
     if (mode == MB_STRING_SKIP)
         return 0;
+    if (mode == MB_STRING_VIEW && !escapes) {
+        *out = (char *)r->text + start;
+        *n = raw;
+        return 0;
+    }
     char *buf;
     if (mode == MB_STRING_OWN) {
         buf = msgbus_malloc(raw + 1);
@@ -289,8 +326,28 @@ static bool is_digit_at(const mb_reader *r, size_t pos)
     return pos < r->len && r->text[pos] >= '0' && r->text[pos] <= '9';
 }
 
+/* A tree number as the text the number rules read: integers as decimal,
+ * reals as their shortest text, which reads back exactly. */
+static int tree_number(mb_reader *r, mb_number *num)
+{
+    int n;
+    if (json_is_integer(r->cur)) {
+        n = mb_format_int((int64_t)json_integer_value(r->cur), r->number);
+        num->integer = true;
+    } else {
+        n = mb_format_double(json_real_value(r->cur), r->number);
+        num->integer = false;
+    }
+    num->text = r->number;
+    num->len = n < 0 ? 0 : (size_t)n;
+    num->negative = r->number[0] == '-';
+    return 0;
+}
+
 int mb_read_number(mb_reader *r, mb_number *num, const mb_frame *at)
 {
+    if (mb_is_tree(r))
+        return tree_number(r, num);
     size_t start = r->pos, p = r->pos;
     num->negative = false;
     num->integer = true;
@@ -334,6 +391,8 @@ int mb_read_number(mb_reader *r, mb_number *num, const mb_frame *at)
 
 int mb_read_literal(mb_reader *r, mb_kind kind, const mb_frame *at)
 {
+    if (mb_is_tree(r))
+        return 0;
     const char *word = kind == MB_KIND_TRUE ? "true" : kind == MB_KIND_FALSE ? "false" : "null";
     size_t n = strlen(word);
     if (r->len - r->pos < n || memcmp(r->text + r->pos, word, n) != 0)
@@ -347,15 +406,47 @@ int mb_open(mb_reader *r, const mb_frame *at)
     if (r->depth >= MSGBUS_MAX_DEPTH)
         return mb_reader_fail(r, MSGBUS_ELIMIT, r->pos, at,
                               "nesting deeper than %d objects and arrays", MSGBUS_MAX_DEPTH);
+    if (mb_is_tree(r)) {
+        mb_tree_frame *f = &r->stack[r->depth];
+        f->container = r->cur;
+        f->iter = json_is_object(r->cur) ? json_object_iter((json_t *)r->cur) : NULL;
+        f->index = 0;
+    } else {
+        r->pos++;
+    }
     r->depth++;
-    r->pos++;
     return 0;
+}
+
+static int tree_object_next(mb_reader *r, char **key, size_t *key_len, bool *key_has_nul)
+{
+    mb_tree_frame *f = &r->stack[r->depth - 1];
+    if (!f->iter) {
+        r->depth--;
+        return 0;
+    }
+    const char *k = json_object_iter_key(f->iter);
+#if JANSSON_VERSION_HEX >= 0x020e00
+    size_t n = json_object_iter_key_len(f->iter);
+#else
+    size_t n = strlen(k);
+#endif
+    *key_has_nul = strlen(k) != n;
+    if (key) {
+        *key = (char *)k;
+        *key_len = n;
+    }
+    r->cur = json_object_iter_value(f->iter);
+    f->iter = json_object_iter_next((json_t *)f->container, f->iter);
+    return 1;
 }
 
 int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool *key_has_nul,
                    const mb_frame *at)
 {
-    skip_space(r);
+    if (mb_is_tree(r))
+        return tree_object_next(r, key, key_len, key_has_nul);
+    mb_skip_space(r);
     if (r->pos < r->len && r->text[r->pos] == '}' && *first) {
         r->pos++;
         r->depth--;
@@ -370,16 +461,16 @@ int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool 
         if (r->pos >= r->len || r->text[r->pos] != ',')
             return unexpected(r, at, "',' or '}'");
         r->pos++;
-        skip_space(r);
+        mb_skip_space(r);
     }
     *first = false;
     if (r->pos >= r->len || r->text[r->pos] != '"')
         return unexpected(r, at, "a string key");
-    int rc = mb_read_string(r, key ? MB_STRING_SCRATCH : MB_STRING_SKIP, key, key_len,
+    int rc = mb_read_string(r, key ? MB_STRING_VIEW : MB_STRING_SKIP, key, key_len,
                             key_has_nul, at);
     if (rc < 0)
         return rc;
-    skip_space(r);
+    mb_skip_space(r);
     if (r->pos >= r->len || r->text[r->pos] != ':')
         return unexpected(r, at, "':'");
     r->pos++;
@@ -388,7 +479,16 @@ int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool 
 
 int mb_array_next(mb_reader *r, bool *first, const mb_frame *at)
 {
-    skip_space(r);
+    if (mb_is_tree(r)) {
+        mb_tree_frame *f = &r->stack[r->depth - 1];
+        if (f->index >= json_array_size(f->container)) {
+            r->depth--;
+            return 0;
+        }
+        r->cur = json_array_get(f->container, f->index++);
+        return 1;
+    }
+    mb_skip_space(r);
     if (r->pos < r->len && r->text[r->pos] == ']') {
         /* "[1,]" never gets here: after a ',' an element is required. */
         r->pos++;
@@ -399,7 +499,7 @@ int mb_array_next(mb_reader *r, bool *first, const mb_frame *at)
         if (r->pos >= r->len || r->text[r->pos] != ',')
             return unexpected(r, at, "',' or ']'");
         r->pos++;
-        skip_space(r);
+        mb_skip_space(r);
         if (r->pos < r->len && r->text[r->pos] == ']')
             return unexpected(r, at, "a JSON value");
     }
@@ -444,6 +544,14 @@ int mb_skip_value(mb_reader *r, const mb_frame *at)
     default:
         return unexpected(r, at, "a JSON value");
     }
+}
+
+int mb_validate_tree(const json_t *json, msgbus_error *err)
+{
+    mb_tree_frame stack[MSGBUS_MAX_DEPTH + 1];
+    mb_reader r;
+    mb_reader_init_tree(&r, json, stack, err);
+    return mb_skip_value(&r, NULL);
 }
 
 int mb_validate(const char *text, size_t len, msgbus_error *err)

@@ -1,8 +1,9 @@
-/* json_read.h - a strict streaming reader of JSON text (internal).
+/* json_read.h - the reader json_decode.c pulls JSON values from (internal).
  *
- * Follows RFC 8259 exactly and validates UTF-8.  It does not build a tree:
- * json_decode.c pulls tokens from it and stores values straight into the
- * struct; mb_skip_value validates what nobody stores. */
+ * Two forms behind one interface, so one decoder decides types, ranges,
+ * defaults and paths for both: JSON text, read strictly (RFC 8259, UTF-8
+ * validated) without building a tree, and a Jansson tree walked in place.
+ * mb_skip_value validates what nobody stores. */
 #ifndef MSGBUS_JSON_READ_H
 #define MSGBUS_JSON_READ_H
 
@@ -12,6 +13,13 @@
 
 #include "codec.h"
 
+/* An object or array open in a tree: where its walk stands. */
+typedef struct mb_tree_frame {
+    const json_t *container;
+    void *iter;             /* objects: the next member */
+    size_t index;           /* arrays: the next element */
+} mb_tree_frame;
+
 typedef struct mb_reader {
     const char *text;
     size_t len;
@@ -20,6 +28,11 @@ typedef struct mb_reader {
     msgbus_error *err;
     char *scratch;          /* decoded keys and short-lived strings */
     size_t scratch_cap;
+    /* The tree form (text is NULL): the value at the cursor, and a stack of
+     * MSGBUS_MAX_DEPTH + 1 open containers. */
+    const json_t *cur;
+    mb_tree_frame *stack;
+    char number[32];        /* a tree number's text, for the number rules */
 } mb_reader;
 
 /* What the next value is, judged by its first byte. */
@@ -41,14 +54,59 @@ typedef struct mb_number {
 typedef enum mb_string_mode {
     MB_STRING_SKIP,         /* validate only */
     MB_STRING_SCRATCH,      /* into r->scratch, valid until the next read */
-    MB_STRING_OWN           /* into a new malloc'd buffer */
+    MB_STRING_OWN,          /* into a new malloc'd buffer */
+    MB_STRING_VIEW          /* into the text itself when it has no escapes (not
+                               NUL-terminated: use *n), else like SCRATCH */
 } mb_string_mode;
 
 void mb_reader_init(mb_reader *r, const char *text, size_t len, msgbus_error *err);
+/* A reader of the tree json (borrowed); stack has MSGBUS_MAX_DEPTH + 1
+ * entries. */
+void mb_reader_init_tree(mb_reader *r, const json_t *json, mb_tree_frame *stack,
+                         msgbus_error *err);
+
+static inline bool mb_is_tree(const mb_reader *r)
+{
+    return r->text == NULL;
+}
+
+/* The kind of the tree value at the cursor. */
+mb_kind mb_tree_kind(const mb_reader *r);
 void mb_reader_free(mb_reader *r);
 
+/* Skips whitespace (inline: called before every token). */
+static inline void mb_skip_space(mb_reader *r)
+{
+    while (r->pos < r->len) {
+        char c = r->text[r->pos];
+        if (c != ' ' && c != '\n' && c != '\t' && c != '\r')
+            return;
+        r->pos++;
+    }
+}
+
 /* Skips whitespace; returns the kind of the value that follows. */
-mb_kind mb_next_kind(mb_reader *r);
+static inline mb_kind mb_next_kind(mb_reader *r)
+{
+    if (mb_is_tree(r))
+        return mb_tree_kind(r);
+    mb_skip_space(r);
+    if (r->pos == r->len)
+        return MB_KIND_INVALID;
+    switch (r->text[r->pos]) {
+    case '{': return MB_KIND_OBJECT;
+    case '[': return MB_KIND_ARRAY;
+    case '"': return MB_KIND_STRING;
+    case 't': return MB_KIND_TRUE;
+    case 'f': return MB_KIND_FALSE;
+    case 'n': return MB_KIND_NULL;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return MB_KIND_NUMBER;
+    default:
+        return MB_KIND_INVALID;
+    }
+}
 /* Skips whitespace; true if only whitespace is left. */
 bool mb_at_end(mb_reader *r);
 
@@ -74,7 +132,7 @@ int mb_read_literal(mb_reader *r, mb_kind kind, const mb_frame *at);
  * MSGBUS_MAX_DEPTH). */
 int mb_open(mb_reader *r, const mb_frame *at);
 /* Moves to the next member of the open object: returns 1 with the key in
- * *key (scratch) and the reader at its value, 0 after the closing '}', or an
+ * *key (MB_STRING_VIEW: *key_len bytes, maybe not NUL-terminated) and the reader at its value, 0 after the closing '}', or an
  * error.  *first must start true.  With key NULL the key is only validated. */
 int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool *key_has_nul,
                    const mb_frame *at);
@@ -87,6 +145,8 @@ int mb_skip_value(mb_reader *r, const mb_frame *at);
 
 /* Checks that text is exactly one valid JSON value (syntax and depth only). */
 int mb_validate(const char *text, size_t len, msgbus_error *err);
+/* Checks the nesting depth of a tree, as mb_validate does for text. */
+int mb_validate_tree(const json_t *json, msgbus_error *err);
 
 /* "integer", "number", "string", "object" ... for messages. */
 const char *mb_kind_name(mb_reader *r, mb_kind kind);

@@ -1,5 +1,11 @@
-/* json_write.c - msgbus_value_encode: compact JSON text written straight
- * from the struct into a growable buffer, keys in schema order. */
+/* json_write.c - the one JSON writer behind msgbus_value_encode (text into
+ * a msgbus_buf) and msgbus_value_to_json (a Jansson tree): a walk over the
+ * descriptors that emits tokens, each written in the form the writer was
+ * made for.  Keys come in schema order; absent optionals are left out.
+ *
+ * json_int_t is signed, so in a tree a uint64 above INT64_MAX becomes a
+ * string of decimal digits, which msgbus_value_from_json accepts back. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,68 +13,84 @@
 #include "scalars.h"
 
 typedef struct writer {
-    char *buf;
-    size_t len, cap;
+    msgbus_buf *b;          /* the text form; NULL for the tree form */
     msgbus_error *err;
+    json_t *root;           /* tree form: the result */
+    json_t *cur;            /* tree form: the object or array being filled */
+    const char *key;        /* tree form: the key of the next member of cur */
 } writer;
 
 /* Makes room for n more bytes plus the final NUL. */
-static int reserve(writer *w, size_t n)
+static inline int reserve(writer *w, size_t n)
 {
-    if (w->cap - w->len > n)
+    msgbus_buf *b = w->b;
+    if (b->cap - b->len > n)
         return 0;
-    size_t cap = w->cap ? w->cap : 256;
-    while (cap - w->len <= n) {
-        if (cap > SIZE_MAX / 2)
-            return MSGBUS_ENOMEM;
-        cap *= 2;
-    }
-    char *buf = msgbus_realloc(w->buf, cap);
-    if (!buf)
-        return MSGBUS_ENOMEM;
-    w->buf = buf;
-    w->cap = cap;
-    return 0;
+    return msgbus_buf_reserve(b, n);
 }
 
-static int put(writer *w, const char *s, size_t n)
+static inline int put(writer *w, const char *s, size_t n)
 {
     if (reserve(w, n) < 0)
         return mb_fail(w->err, MSGBUS_ENOMEM, NULL, "out of memory");
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
+    memcpy(w->b->data + w->b->len, s, n);
+    w->b->len += n;
     return 0;
 }
 
-static int put_char(writer *w, char c)
+static inline int put_char(writer *w, char c)
 {
-    return put(w, &c, 1);
+    if (reserve(w, 1) < 0)
+        return mb_fail(w->err, MSGBUS_ENOMEM, NULL, "out of memory");
+    w->b->data[w->b->len++] = c;
+    return 0;
 }
 
+/* Bytes a JSON string cannot hold as they are: '"', '\\', controls (1),
+ * and the lead bytes of multi-byte UTF-8, which are checked (2). */
+static const unsigned char string_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
 /* A JSON string: escapes '"', '\\' and control characters; other UTF-8 is
- * copied as is after checking that it is well-formed. */
-static int put_string(writer *w, const char *s, const mb_frame *at)
+ * copied as is after checking that it is well-formed.  Returns 0,
+ * MSGBUS_ENOMEM, or MSGBUS_EINVAL with *bad at the offending byte. */
+static int write_string(msgbus_buf *b, const char *s, size_t *bad)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
     size_t n = strlen(s), start = 0, i = 0;
-    if (put_char(w, '"') < 0)
+    /* Room for the common case: no escapes. */
+    if (b->cap - b->len <= n + 2 && msgbus_buf_reserve(b, n + 2) < 0)
         return MSGBUS_ENOMEM;
+    b->data[b->len++] = '"';
     while (i < n) {
+        while (n - i >= 8 && mb_json_plain8(u + i))
+            i += 8;
+        if (i >= n)
+            break;
         unsigned char c = u[i];
-        if (c >= 0x80) {
-            size_t len = mb_utf8_sequence(u + i, n - i);
-            if (len == 0)
-                return mb_fail(w->err, MSGBUS_EINVAL, at, "invalid UTF-8 at byte %zu", i);
-            i += len;
-            continue;
-        }
-        if (c >= 0x20 && c != '"' && c != '\\') {
+        unsigned char cls = string_class[c];
+        if (cls == 0) {
             i++;
             continue;
         }
-        if (put(w, s + start, i - start) < 0)
-            return MSGBUS_ENOMEM;
+        if (cls == 2) {
+            size_t len = mb_utf8_sequence(u + i, n - i);
+            if (len == 0) {
+                *bad = i;
+                return MSGBUS_EINVAL;
+            }
+            i += len;
+            continue;
+        }
         char esc[6] = { '\\', 0, '0', '0', hex[c >> 4], hex[c & 15] };
         size_t esc_len = 2;
         switch (c) {
@@ -81,21 +103,206 @@ static int put_string(writer *w, const char *s, const mb_frame *at)
         case '\t': esc[1] = 't'; break;
         default: esc[1] = 'u'; esc_len = 6; break;
         }
-        if (put(w, esc, esc_len) < 0)
+        /* the run before the escape, the escape, and the rest unescaped */
+        size_t run = i - start;
+        if (b->cap - b->len <= run + esc_len + (n - i) + 1 &&
+            msgbus_buf_reserve(b, run + esc_len + (n - i) + 1) < 0)
             return MSGBUS_ENOMEM;
+        memcpy(b->data + b->len, s + start, run);
+        memcpy(b->data + b->len + run, esc, esc_len);
+        b->len += run + esc_len;
         start = ++i;
     }
-    if (put(w, s + start, n - start) < 0 || put_char(w, '"') < 0)
+    if (b->cap - b->len <= n - start + 1 && msgbus_buf_reserve(b, n - start + 1) < 0)
         return MSGBUS_ENOMEM;
+    memcpy(b->data + b->len, s + start, n - start);
+    b->len += n - start;
+    b->data[b->len++] = '"';
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static int put_string(writer *w, const char *s, const mb_frame *at)
+{
+    size_t bad = 0;
+    int rc = write_string(w->b, s, &bad);
+    if (rc == MSGBUS_ENOMEM)
+        return mb_fail(w->err, rc, NULL, "out of memory");
+    if (rc < 0)
+        return mb_fail(w->err, rc, at, "invalid UTF-8 at byte %zu", bad);
     return 0;
 }
 
 static int put_record(writer *w, const msgbus_type *type, const void *m, const mb_frame *at);
 
+/* ------------------------------------------------------------ tree form */
+
+/* Adds v (a new reference, NULL when Jansson refused it) to the container
+ * being filled, or makes it the root. */
+static int tree_add(writer *w, json_t *v, const mb_frame *at)
+{
+    if (!v)
+        return mb_fail(w->err, MSGBUS_ENOMEM, at, "out of memory");
+    int rc = 0;
+    if (!w->cur)
+        w->root = v;
+    else if (json_is_object(w->cur))
+        rc = json_object_set_new(w->cur, w->key, v);
+    else
+        rc = json_array_append_new(w->cur, v);
+    return rc < 0 ? mb_fail(w->err, MSGBUS_ENOMEM, at, "out of memory") : 0;
+}
+
+static int tree_string(writer *w, const char *s, size_t n, const mb_frame *at)
+{
+    if (!mb_utf8_valid(s, n))
+        return mb_fail(w->err, MSGBUS_EINVAL, at, "invalid UTF-8");
+    return tree_add(w, json_stringn(s, n), at);
+}
+
+/* ------------------------------------------------------- both forms */
+
+/* Opens an object or an array; *saved restores the tree form's place. */
+static int open_container(writer *w, bool object, json_t **saved, const mb_frame *at)
+{
+    if (w->b)
+        return put_char(w, object ? '{' : '[');
+    json_t *c = object ? json_object() : json_array();
+    int rc = tree_add(w, c, at);
+    if (rc < 0)
+        return rc;
+    *saved = w->cur;
+    w->cur = c;
+    return 0;
+}
+
+static int close_container(writer *w, bool object, json_t *saved)
+{
+    if (w->b)
+        return put_char(w, object ? '}' : ']');
+    w->cur = saved;
+    return 0;
+}
+
+/* The key of a record member (a schema identifier: nothing to escape). */
+static int put_field_key(writer *w, bool first, const char *name)
+{
+    if (!w->b) {
+        w->key = name;
+        return 0;
+    }
+    size_t n = strlen(name);
+    if (reserve(w, n + 4) < 0)
+        return mb_fail(w->err, MSGBUS_ENOMEM, NULL, "out of memory");
+    char *o = w->b->data + w->b->len;
+    if (!first)
+        *o++ = ',';
+    *o++ = '"';
+    memcpy(o, name, n);
+    o[n] = '"';
+    o[n + 1] = ':';
+    w->b->len = (size_t)(o + n + 2 - w->b->data);
+    return 0;
+}
+
+/* The key of a map entry (any text). */
+static int put_map_key(writer *w, bool first, const char *key, const mb_frame *at)
+{
+    if (!w->b) {
+        if (!mb_utf8_valid(key, strlen(key)))
+            return mb_fail(w->err, MSGBUS_EINVAL, at, "invalid UTF-8");
+        w->key = key;
+        return 0;
+    }
+    int rc = first ? 0 : put_char(w, ',');
+    if (rc == 0)
+        rc = put_string(w, key, at);
+    return rc < 0 ? rc : put_char(w, ':');
+}
+
+/* One value of f's scalar type at p in the tree form. */
+static int tree_value(writer *w, const msgbus_field *f, const void *p, const char *null_means,
+                      const mb_frame *at)
+{
+    char text[40];          /* >= MB_NUMBER_TEXT, MB_TIMESTAMP_TEXT, MB_UUID_TEXT */
+    json_t *v;
+    int n;
+    switch (f->scalar) {
+    case MSGBUS_BOOL:
+        v = json_boolean(*(const bool *)p);
+        break;
+    case MSGBUS_INT8: case MSGBUS_INT16: case MSGBUS_INT32: case MSGBUS_INT64:
+        v = json_integer((json_int_t)mb_int_load(f->scalar, p));
+        break;
+    case MSGBUS_UINT8: case MSGBUS_UINT16: case MSGBUS_UINT32: case MSGBUS_UINT64: {
+        uint64_t u = mb_uint_load(f->scalar, p);
+        if (u <= INT64_MAX) {
+            v = json_integer((json_int_t)u);
+            break;
+        }
+        n = mb_format_uint(u, text);
+        return tree_string(w, text, (size_t)n, at);
+    }
+    case MSGBUS_FLOAT: case MSGBUS_DOUBLE: {
+        double d = f->scalar == MSGBUS_FLOAT ? (double)*(const float *)p : *(const double *)p;
+        if (!isfinite(d))
+            return mb_fail(w->err, MSGBUS_EINVAL, at, "NaN and infinities cannot be JSON");
+        v = json_real(d);
+        break;
+    }
+    case MSGBUS_STRING: {
+        const char *s = mb_load_ptr(p);
+        s = s ? s : null_means;
+        return tree_string(w, s, strlen(s), at);
+    }
+    case MSGBUS_BYTES: {
+        const msgbus_bytes *b = p;
+        size_t len = mb_base64_length(b->len);
+        char *t = msgbus_malloc(len + 1);
+        if (!t)
+            return mb_fail(w->err, MSGBUS_ENOMEM, at, "out of memory");
+        if (b->len)
+            mb_base64_encode(b->data, b->len, t);
+        v = json_stringn(t, len);
+        msgbus_free(t);
+        break;
+    }
+    case MSGBUS_TIMESTAMP:
+        n = mb_timestamp_format(p, text);
+        if (n < 0)
+            return mb_fail(w->err, MSGBUS_EINVAL, at,
+                           "timestamp outside years 0001..9999 or nanos out of range");
+        v = json_stringn(text, (size_t)n);
+        break;
+    case MSGBUS_UUID:
+        mb_uuid_format(p, text);
+        v = json_string(text);
+        break;
+    case MSGBUS_ENUM: {
+        int e = *(const int *)p;
+        const char *name = mb_enum_name(f->enumeration, e);
+        if (!name)
+            return mb_fail(w->err, MSGBUS_EINVAL, at, "%d is not a member of enum %s", e,
+                           f->enumeration->name);
+        v = json_string(name);
+        break;
+    }
+    case MSGBUS_RECORD:
+        return put_record(w, f->record, p, at);
+    default:
+        return mb_fail(w->err, MSGBUS_EINVAL, at, "unknown scalar type %d", (int)f->scalar);
+    }
+    return tree_add(w, v, at);
+}
+
+
+
 /* One value of f's scalar type at p; a NULL string is written as null_means. */
 static int put_value(writer *w, const msgbus_field *f, const void *p, const char *null_means,
                      const mb_frame *at)
 {
+    if (!w->b)
+        return tree_value(w, f, p, null_means, at);
     char text[MB_NUMBER_TEXT];
     int n;
     switch (f->scalar) {
@@ -123,11 +330,12 @@ static int put_value(writer *w, const msgbus_field *f, const void *p, const char
         size_t len = mb_base64_length(b->len);
         if (reserve(w, len + 2) < 0)
             return mb_fail(w->err, MSGBUS_ENOMEM, NULL, "out of memory");
-        w->buf[w->len++] = '"';
+        char *o = w->b->data + w->b->len;
+        *o++ = '"';
         if (b->len)
-            mb_base64_encode(b->data, b->len, w->buf + w->len);
-        w->len += len;
-        w->buf[w->len++] = '"';
+            mb_base64_encode(b->data, b->len, o);
+        o[len] = '"';
+        w->b->len += len + 2;
         return 0;
     }
     case MSGBUS_TIMESTAMP: {
@@ -166,41 +374,31 @@ static int put_container(writer *w, const msgbus_field *f, const void *m, const 
     size_t n = *(const size_t *)mb_cslot(m, f->count_offset);
     const char *items = mb_load_ptr(mb_cslot(m, f->offset));
     bool is_map = f->container == MSGBUS_MAP;
-    if (put_char(w, is_map ? '{' : '[') < 0)
-        return MSGBUS_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
+    json_t *saved = NULL;
+    int rc = open_container(w, is_map, &saved, at);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         const char *item = items + i * f->elem_size;
         mb_frame frame = { at, MB_FRAME_INDEX, NULL, 0, i };
-        if (i > 0 && put_char(w, ',') < 0)
-            return MSGBUS_ENOMEM;
         if (is_map) {
             const char *key = mb_load_ptr(item);
             key = key ? key : "";
             frame.kind = MB_FRAME_KEY;
             frame.name = key;
             frame.len = strlen(key);
-            int rc = put_string(w, key, &frame);
-            if (rc < 0 || (rc = put_char(w, ':')) < 0)
-                return rc;
+            rc = put_map_key(w, i == 0, key, &frame);
             item += f->value_offset;
+        } else if (i > 0 && w->b) {
+            rc = put_char(w, ',');
         }
-        int rc = put_value(w, f, item, "", &frame);
-        if (rc < 0)
-            return rc;
+        if (rc == 0)
+            rc = put_value(w, f, item, "", &frame);
     }
-    return put_char(w, is_map ? '}' : ']');
+    return rc < 0 ? rc : close_container(w, is_map, saved);
 }
 
 static int put_field(writer *w, const msgbus_field *f, const void *m, const mb_frame *at)
 {
     const void *slot = mb_cslot(m, f->offset);
-    int rc = put_char(w, '"');
-    if (rc == 0)
-        rc = put(w, f->name, strlen(f->name));
-    if (rc == 0)
-        rc = put(w, "\":", 2);
-    if (rc < 0)
-        return rc;
     if (f->container != MSGBUS_SINGLE)
         return put_container(w, f, m, at);
     if (mb_is_record_ptr(f))
@@ -220,22 +418,49 @@ static bool is_absent(const msgbus_field *f, const void *m)
 
 static int put_record(writer *w, const msgbus_type *type, const void *m, const mb_frame *at)
 {
-    if (put_char(w, '{') < 0)
-        return MSGBUS_ENOMEM;
+    json_t *saved = NULL;
+    int rc = open_container(w, true, &saved, at);
     bool first = true;
-    for (size_t i = 0; i < type->n_fields; i++) {
+    for (size_t i = 0; rc == 0 && i < type->n_fields; i++) {
         const msgbus_field *f = &type->fields[i];
         if (is_absent(f, m))
             continue;
-        if (!first && put_char(w, ',') < 0)
-            return MSGBUS_ENOMEM;
-        first = false;
         mb_frame frame = { at, MB_FRAME_FIELD, f->name, 0, 0 };
-        int rc = put_field(w, f, m, &frame);
-        if (rc < 0)
-            return rc;
+        rc = put_field_key(w, first, f->name);
+        first = false;
+        if (rc == 0)
+            rc = put_field(w, f, m, &frame);
     }
-    return put_char(w, '}');
+    return rc < 0 ? rc : close_container(w, true, saved);
+}
+
+json_t *msgbus_value_to_json(const msgbus_type *type, const void *m)
+{
+    if (!type || !m)
+        return NULL;
+    writer w = { NULL, NULL, NULL, NULL, NULL };
+    if (put_record(&w, type, m, NULL) < 0) {
+        json_decref(w.root);
+        return NULL;
+    }
+    return w.root;
+}
+
+int msgbus_value_encode_buf(const msgbus_type *type, const void *m, msgbus_buf *b,
+                            msgbus_error *err)
+{
+    if (!type || !m || !b)
+        return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "NULL argument");
+    writer w = { b, err, NULL, NULL, NULL };
+    size_t start = b->len;
+    int rc = put_record(&w, type, m, NULL);
+    if (rc == 0 && reserve(&w, 0) < 0)
+        rc = mb_fail(err, MSGBUS_ENOMEM, NULL, "out of memory");
+    if (rc < 0)
+        b->len = start;
+    if (b->data)
+        b->data[b->len] = '\0';
+    return rc;
 }
 
 int msgbus_value_encode_err(const msgbus_type *type, const void *m, char **buf, size_t *len,
@@ -243,25 +468,75 @@ int msgbus_value_encode_err(const msgbus_type *type, const void *m, char **buf, 
 {
     if (!type || !m || !buf)
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "NULL argument");
-    writer w = { NULL, 0, 0, err };
-    int rc = put_record(&w, type, m, NULL);
-    if (rc == 0 && reserve(&w, 0) < 0)
-        rc = mb_fail(err, MSGBUS_ENOMEM, NULL, "out of memory");
-    if (rc < 0) {
-        msgbus_free(w.buf);
-        *buf = NULL;
-        if (len)
-            *len = 0;
-        return rc;
-    }
-    w.buf[w.len] = '\0';
-    *buf = w.buf;
-    if (len)
-        *len = w.len;
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    int rc = msgbus_value_encode_buf(type, m, &b, err);
+    if (rc < 0)
+        return msgbus_buf_take(&b, rc, buf, len);
+    if ((rc = msgbus_buf_take(&b, 0, buf, len)) < 0)
+        return mb_fail(err, rc, NULL, "out of memory");
     return 0;
 }
 
 int msgbus_value_encode(const msgbus_type *type, const void *m, char **buf, size_t *len)
 {
     return msgbus_value_encode_err(type, m, buf, len, NULL);
+}
+
+/* ------------------------------------------- steps for generated encoders */
+
+int msgbus_json_put_string(msgbus_buf *b, const char *s)
+{
+    size_t bad;
+    return write_string(b, s ? s : "", &bad);
+}
+
+int msgbus_json_put_int(msgbus_buf *b, int64_t v)
+{
+    if (b->cap - b->len <= MB_NUMBER_TEXT && msgbus_buf_reserve(b, MB_NUMBER_TEXT) < 0)
+        return MSGBUS_ENOMEM;
+    b->len += (size_t)mb_format_int(v, b->data + b->len);
+    return 0;
+}
+
+int msgbus_json_put_uint(msgbus_buf *b, uint64_t v)
+{
+    if (b->cap - b->len <= MB_NUMBER_TEXT && msgbus_buf_reserve(b, MB_NUMBER_TEXT) < 0)
+        return MSGBUS_ENOMEM;
+    b->len += (size_t)mb_format_uint(v, b->data + b->len);
+    return 0;
+}
+
+int msgbus_json_put_double(msgbus_buf *b, double v)
+{
+    if (b->cap - b->len <= MB_NUMBER_TEXT && msgbus_buf_reserve(b, MB_NUMBER_TEXT) < 0)
+        return MSGBUS_ENOMEM;
+    int n = mb_format_double(v, b->data + b->len);
+    if (n < 0)
+        return MSGBUS_EINVAL;
+    b->len += (size_t)n;
+    return 0;
+}
+
+int msgbus_json_put_float(msgbus_buf *b, float v)
+{
+    if (b->cap - b->len <= MB_NUMBER_TEXT && msgbus_buf_reserve(b, MB_NUMBER_TEXT) < 0)
+        return MSGBUS_ENOMEM;
+    int n = mb_format_float(v, b->data + b->len);
+    if (n < 0)
+        return MSGBUS_EINVAL;
+    b->len += (size_t)n;
+    return 0;
+}
+
+int msgbus_json_put_value(msgbus_buf *b, const msgbus_field *f, const void *p)
+{
+    if (!b || !f || !p)
+        return MSGBUS_EINVAL;
+    writer w = { b, NULL, NULL, NULL, NULL };
+    int rc = put_value(&w, f, p, "", NULL);
+    if (rc == 0 && b->data)
+        b->data[b->len] = '\0';    /* the writer keeps room for it */
+    return rc;
 }

@@ -135,22 +135,28 @@ int msgbus_outbox_register(msgbus_outbox_repo *repo, const msgbus_msg *msg, char
     row.kind = type->kind;
     row.type = (char *)type->name;
     row.available_at = row.created_at;
-    size_t len;
-    int rc = msgbus_value_encode(type, msg, &row.payload, &len);
-    if (rc < 0)
+    /* The payload lives only until the insert: on the stack unless large. */
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf payload;
+    msgbus_buf_init_storage(&payload, storage, sizeof storage);
+    int rc = msgbus_value_encode_buf(type, msg, &payload, NULL);
+    if (rc < 0) {
+        msgbus_buf_clear(&payload);
         return msgbus_error_set(err, rc, NULL, "outbox register: cannot encode %s: %s", type->name,
                                 msgbus_strerror(rc));
+    }
+    row.payload = payload.data;
     /* The caller's meta, and the trace context the caller's keys leave
      * out (msgbus_outbox(3), TRACE CONTEXT). */
     json_t *all = meta ? json_copy((json_t *)meta) : json_object();
     if (!all || trace_fill_meta(all, row.id) < 0 || !(row.meta = meta_text(all))) {
         json_decref(all);
-        msgbus_free(row.payload);
+        msgbus_buf_clear(&payload);
         return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "outbox register: cannot encode meta");
     }
     json_decref(all);
     rc = repo->ops->insert(repo->self, &row, err);
-    msgbus_free(row.payload);
+    msgbus_buf_clear(&payload);
     msgbus_free(row.meta);
     return rc;
 }

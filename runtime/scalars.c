@@ -1,9 +1,13 @@
 /* scalars.c - text forms of the scalar types: base64, RFC 3339, UUIDs,
  * UTF-8, numbers, integer ranges and enum names. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE         /* strtod_l, newlocale */
+#endif
 #include <errno.h>
 #include <float.h>
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,30 +269,6 @@ int mb_uuid_parse(const char *s, size_t n, msgbus_uuid *u)
 
 /* ----------------------------------------------------------------- UTF-8 */
 
-size_t mb_utf8_sequence(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    /* Second-byte bounds per lead byte (Unicode table 3-7). */
-    unsigned char lo = 0x80, hi = 0xbf;
-    size_t len;
-    if (c >= 0xc2 && c <= 0xdf) len = 2;
-    else if (c == 0xe0) { len = 3; lo = 0xa0; }
-    else if (c == 0xed) { len = 3; hi = 0x9f; }
-    else if (c >= 0xe1 && c <= 0xef) len = 3;
-    else if (c == 0xf0) { len = 4; lo = 0x90; }
-    else if (c == 0xf4) { len = 4; hi = 0x8f; }
-    else if (c >= 0xf1 && c <= 0xf3) len = 4;
-    else return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
-
 bool mb_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -332,63 +312,31 @@ size_t mb_utf8_put(uint32_t cp, char *out)
 
 /* --------------------------------------------------------------- numbers */
 
-/* printf writes the locale's decimal point; JSON needs '.'. */
-static void fix_decimal_point(char *s)
-{
-    for (; *s; s++)
-        if (!(*s >= '0' && *s <= '9') && *s != '-' && *s != '+' && *s != 'e' && *s != '.')
-            *s = '.';
-}
-
-/* Any decimal of at most DBL_DIG (FLT_DIG) digits survives a trip through a
- * normal double (float), so when "%.15g" reads back exactly it is already
- * the shortest text: trailing zeros are dropped by %g.  Subnormals have
- * fewer bits and may need fewer digits: search from 1. */
-int mb_format_double(double d, char out[MB_NUMBER_TEXT])
-{
-    if (!isfinite(d))
-        return -1;
-    int n = 0;
-    int start = d != 0 && fabs(d) < DBL_MIN ? 1 : DBL_DIG;
-    for (int precision = start; precision <= 17; precision++) {
-        n = snprintf(out, MB_NUMBER_TEXT, "%.*g", precision, d);
-        fix_decimal_point(out);
-        double back;
-        if (mb_parse_double(out, (size_t)n, &back) == 0 && back == d)
-            break;
-    }
-    return n;
-}
-
-int mb_format_float(float f, char out[MB_NUMBER_TEXT])
-{
-    if (!isfinite(f))
-        return -1;
-    int n = 0;
-    int start = f != 0 && fabsf(f) < FLT_MIN ? 1 : FLT_DIG;
-    for (int precision = start; precision <= 9; precision++) {
-        n = snprintf(out, MB_NUMBER_TEXT, "%.*g", precision, (double)f);
-        fix_decimal_point(out);
-        double back;
-        if (mb_parse_double(out, (size_t)n, &back) == 0 && (float)back == f)
-            break;
-    }
-    return n;
-}
-
-/* Writes the digits of v and a NUL; returns the number of digits. */
+/* Writes the digits of v and a NUL; returns the number of digits.  Two
+ * digits per division: integers are most of what encoders write. */
 static int put_digits(uint64_t v, char *out)
 {
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
     char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (int i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    out[n] = '\0';
-    return n;
+    int n = 24;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--n] = pairs[2 * r + 1];
+        tmp[--n] = pairs[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--n] = pairs[2 * v + 1];
+        tmp[--n] = pairs[2 * v];
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    memcpy(out, tmp + n, (size_t)(24 - n));
+    out[24 - n] = '\0';
+    return 24 - n;
 }
 
 int mb_format_uint(uint64_t v, char out[MB_NUMBER_TEXT])
@@ -405,8 +353,93 @@ int mb_format_int(int64_t v, char out[MB_NUMBER_TEXT])
     return 1 + put_digits((uint64_t)(-(v + 1)) + 1, out + 1);
 }
 
+/* Clinger's fast path: a decimal of at most 15 significant digits times a
+ * power of ten up to 10^22 is one correctly rounded IEEE operation on two
+ * exact doubles.  Returns false when the text is outside that case. */
+static bool parse_double_fast(const char *text, size_t n, double *out)
+{
+#if FLT_EVAL_METHOD == 0
+    static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                    1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+                                    1e20, 1e21, 1e22 };
+    size_t i = 0;
+    bool negative = n > 0 && text[0] == '-';
+    uint64_t mantissa = 0;
+    int digits = 0, exponent = 0;
+    i += negative;
+    for (; i < n && text[i] >= '0' && text[i] <= '9'; i++) {
+        if (mantissa == 0 && text[i] == '0')
+            continue;               /* leading zeros are not significant */
+        if (++digits > 15)
+            return false;
+        mantissa = mantissa * 10 + (uint64_t)(text[i] - '0');
+    }
+    if (i < n && text[i] == '.') {
+        for (i++; i < n && text[i] >= '0' && text[i] <= '9'; i++) {
+            if (mantissa != 0 || text[i] != '0')
+                if (++digits > 15)
+                    return false;
+            mantissa = mantissa * 10 + (uint64_t)(text[i] - '0');
+            exponent--;
+        }
+    }
+    if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+        bool eneg = false;
+        int e = 0;
+        if (++i < n && (text[i] == '+' || text[i] == '-'))
+            eneg = text[i++] == '-';
+        for (; i < n && text[i] >= '0' && text[i] <= '9'; i++) {
+            if (e > 1000)
+                return false;
+            e = e * 10 + (text[i] - '0');
+        }
+        exponent += eneg ? -e : e;
+    }
+    if (i != n || exponent < -22 || exponent > 22)
+        return false;
+    double d = (double)mantissa;
+    d = exponent < 0 ? d / pow10[-exponent] : d * pow10[exponent];
+    *out = negative ? -d : d;
+    return true;
+#else
+    (void)text; (void)n; (void)out;
+    return false;
+#endif
+}
+
+#if defined(__GLIBC__)
+/* The "C" locale for strtod_l: made once, never changed, so reading a
+ * number neither depends on nor touches the process's locale. */
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t c_locale;
+
+static void make_c_locale(void)
+{
+    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+#endif
+
 int mb_parse_double(const char *text, size_t n, double *out)
 {
+    if (parse_double_fast(text, n, out))
+        return 0;
+#if defined(__GLIBC__)
+    pthread_once(&c_locale_once, make_c_locale);
+    if (c_locale) {
+        char small[128], *copy = n < sizeof small ? small : msgbus_malloc(n + 1);
+        if (!copy)
+            return MSGBUS_ENOMEM;
+        memcpy(copy, text, n);
+        copy[n] = '\0';
+        errno = 0;
+        double d = strtod_l(copy, NULL, c_locale);
+        int rc = errno == ERANGE && isinf(d) ? -1 : 0;
+        if (copy != small)
+            msgbus_free(copy);
+        *out = d;
+        return rc;
+    }
+#endif
     /* strtod needs a NUL and honours the locale's decimal point. */
     const char *point = localeconv()->decimal_point;
     size_t point_len = point && *point ? strlen(point) : 1;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <msgbus/types.h>
 #include <msgbus/value.h>
 
@@ -50,16 +51,55 @@ int mb_uuid_parse(const char *text, size_t n, msgbus_uuid *u);
  * above U+10FFFF). */
 bool mb_utf8_valid(const char *s, size_t n);
 /* Length of the well-formed sequence starting at s (1..4), or 0 if it is not
- * well-formed. */
-size_t mb_utf8_sequence(const unsigned char *s, size_t n);
+ * well-formed.  Inline: the JSON reader and writer call it per character. */
+static inline size_t mb_utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    /* Second-byte bounds per lead byte (Unicode table 3-7). */
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t len;
+    if (c >= 0xc2 && c <= 0xdf) len = 2;
+    else if (c == 0xe0) { len = 3; lo = 0xa0; }
+    else if (c == 0xed) { len = 3; hi = 0x9f; }
+    else if (c >= 0xe1 && c <= 0xef) len = 3;
+    else if (c == 0xf0) { len = 4; lo = 0x90; }
+    else if (c == 0xf4) { len = 4; hi = 0x8f; }
+    else if (c >= 0xf1 && c <= 0xf3) len = 4;
+    else return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+/* True if none of the 8 bytes at s needs a look in a JSON string: no
+ * control character, '"', '\\' or non-ASCII byte (may say false for
+ * plain bytes next to such one; never true wrongly). */
+static inline bool mb_json_plain8(const unsigned char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, sizeof w);
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    uint64_t control = (w - ones * 0x20) & ~w;
+    quote = (quote - ones) & ~quote;
+    backslash = (backslash - ones) & ~backslash;
+    return ((w | control | quote | backslash) & highs) == 0;
+}
 /* Writes code point cp (a valid scalar value) as UTF-8; returns 1..4. */
 size_t mb_utf8_put(uint32_t cp, char *out);
 
 /* --- numbers --- */
 
 #define MB_NUMBER_TEXT 32
-/* Shortest text that reads back as the same value ("%.17g" at most).
- * Return the length, or -1 for NaN and infinities (not JSON). */
+/* Shortest text that reads back as the same value, closest to it among
+ * the shortest, in the layout of "%.Pg" with P = max(digits, 15) (6 for
+ * floats), without the locale (shortest.c).  Write a NUL; return the
+ * length, or -1 for NaN and infinities (not JSON). */
 int mb_format_double(double d, char out[MB_NUMBER_TEXT]);
 int mb_format_float(float f, char out[MB_NUMBER_TEXT]);
 /* Decimal text of an integer; return the length. */

@@ -365,13 +365,18 @@ static size_t pending(struct outbox_state *s)
     return counts.pending;
 }
 
+/* A payload larger than the register path's stack storage, so encoding it
+ * allocates (a small one on SQLite allocates nothing through the hook). */
+static char long_label[MSGBUS_BUF_STORAGE + 100];
+
 static int register_op(void *p)
 {
     struct outbox_state *s = p;
     ot_Ship m;
     msgbus_value_init(&ot_Ship_type, &m);
     m.order_id = 1;
-    m.label = (char *)"label";
+    memset(long_label, 'x', sizeof long_label - 1);
+    m.label = long_label;
     msgbus_error err;
     size_t before = pending(s);
     int rc = msgbus_outbox_register(s->repo, &m.base, NULL, NULL, &err);

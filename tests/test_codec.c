@@ -13,6 +13,38 @@
 
 static const msgbus_type *const T = &test_all_Everything_type;
 
+/* Every decode in this file runs on both forms: the text, and the tree
+ * Jansson parses from it (when Jansson can: it refuses what is not JSON,
+ * duplicate keys and integers beyond int64).  They must agree on the
+ * status, the error path and the value. */
+static int decode_both(const msgbus_type *type, const char *text, size_t len, void *m,
+                       msgbus_error *err)
+{
+    int rc = msgbus_value_decode(type, text, len, m, err);
+    if (!text || strnlen(text, len) != len)
+        return rc;
+    json_error_t jerr;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (!j || rc == MSGBUS_ESYNTAX) {
+        json_decref(j);         /* Jansson is laxer on some malformed text */
+        return rc;
+    }
+    void *other = malloc(type->size);
+    msgbus_error terr;
+    ck_assert_ptr_nonnull(other);
+    int trc = msgbus_value_from_json(type, j, other, &terr);
+    if (trc != rc || (rc < 0 && err && strcmp(terr.path, err->path) != 0))
+        ck_abort_msg("%.80s: text gives %d '%s', tree gives %d '%s' (%s)", text, rc,
+                     err ? err->path : "", trc, terr.path, terr.text);
+    if (rc == 0)
+        ck_assert(msgbus_value_equal(type, m, other));
+    msgbus_value_clear(type, other);
+    free(other);
+    json_decref(j);
+    return rc;
+}
+#define msgbus_value_decode decode_both
+
 static char *dup_text(const char *s)
 {
     char *d = malloc(strlen(s) + 1);
@@ -114,13 +146,27 @@ static void fill_everything(test_all_Everything *m)
     m->ratio_default = -0.0;
 }
 
+/* Encodes through the descriptors and checks that the generated encoders
+ * (X_encode, and X_encode_buf after text already in the buffer) write the
+ * same bytes, so every encoding test covers both paths. */
 static char *encode(const test_all_Everything *m)
 {
-    char *buf = NULL;
-    size_t len = 0;
+    char *buf = NULL, *generated = NULL;
+    size_t len = 0, generated_len = 0;
     ck_assert_int_eq(msgbus_value_encode(T, m, &buf, &len), 0);
     ck_assert_ptr_nonnull(buf);
     ck_assert_uint_eq(strlen(buf), len);
+    ck_assert_int_eq(test_all_Everything_encode(m, &generated, &generated_len), 0);
+    ck_assert_uint_eq(generated_len, len);
+    ck_assert_str_eq(generated, buf);
+    free(generated);
+    msgbus_buf b;
+    msgbus_buf_init(&b);
+    ck_assert_int_eq(msgbus_buf_append(&b, "x", 1), 0);
+    ck_assert_int_eq(test_all_Everything_encode_buf(m, &b), 0);
+    ck_assert_uint_eq(b.len, len + 1);
+    ck_assert_str_eq(b.data + 1, buf);
+    msgbus_buf_clear(&b);
     return buf;
 }
 
@@ -468,6 +514,18 @@ START_TEST(decode_integer_ranges)
     msgbus_error err = expect_decode(doc_with("u8", "300"), MSGBUS_ERANGE, "$.u8");
     ck_assert_str_eq(err.text, "$.u8: 300 is out of range for uint8");
     expect_decode(doc_with("u64", "123456789012345678901234567890"), MSGBUS_ERANGE, "$.u64");
+    /* a uint64 as its decimal digits, in text as in trees */
+    expect_decode(doc_with("u64", "\"012\""), MSGBUS_ETYPE, "$.u64");
+    expect_decode(doc_with("u64", "\"18446744073709551616\""), MSGBUS_ERANGE, "$.u64");
+    expect_decode(doc_with("i64", "\"1\""), MSGBUS_ETYPE, "$.i64");
+    {
+        const char *text = doc_with("u64", "\"18446744073709551615\"");
+        test_all_Everything digits;
+        msgbus_error digits_err;
+        ck_assert_int_eq(msgbus_value_decode(T, text, strlen(text), &digits, &digits_err), 0);
+        ck_assert(digits.u64 == UINT64_MAX);
+        msgbus_value_clear(T, &digits);
+    }
     expect_decode(doc_with("f32", "1e39"), MSGBUS_ERANGE, "$.f32");
     expect_decode(doc_with("f64", "-1e309"), MSGBUS_ERANGE, "$.f64");
     expect_decode(doc_with("maybe_i32", "2147483648"), MSGBUS_ERANGE, "$.maybe_i32");
@@ -761,6 +819,72 @@ START_TEST(encode_errors)
 }
 END_TEST
 
+/* The generated encoder refuses what the descriptor one refuses, and puts
+ * the buffer back where it was. */
+START_TEST(generated_encode_errors)
+{
+    test_all_Everything m;
+    msgbus_buf b = {0};
+    char *buf = (char *)1;
+    size_t len = 1;
+    msgbus_value_init(T, &m);
+    ck_assert_int_eq(msgbus_buf_append(&b, "keep", 4), 0);
+    m.f64 = NAN;
+    ck_assert_int_eq(test_all_Everything_encode_buf(&m, &b), MSGBUS_EINVAL);
+    ck_assert_uint_eq(b.len, 4);
+    ck_assert_str_eq(b.data, "keep");
+    ck_assert_int_eq(test_all_Everything_encode(&m, &buf, &len), MSGBUS_EINVAL);
+    ck_assert_ptr_null(buf);
+    ck_assert_uint_eq(len, 0);
+    m.f64 = 0;
+    m.color = (test_all_Color)3;
+    ck_assert_int_eq(test_all_Everything_encode_buf(&m, &b), MSGBUS_EINVAL);
+    m.color = TEST_ALL_COLOR_RED;
+    m.inner.label = dup_text("bad \xc3");
+    ck_assert_int_eq(test_all_Everything_encode_buf(&m, &b), MSGBUS_EINVAL);
+    ck_assert_str_eq(b.data, "keep");
+    msgbus_value_clear(T, &m);
+    msgbus_buf_clear(&b);
+}
+END_TEST
+
+/* A buffer on the caller's storage moves to the heap when it outgrows it;
+ * msgbus_buf_take hands over one malloc'd copy either way. */
+START_TEST(buf_storage_and_take)
+{
+    char storage[8];
+    msgbus_buf b;
+    char *out;
+    size_t len;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    ck_assert_int_eq(msgbus_buf_append(&b, "abc", 3), 0);
+    ck_assert_ptr_eq(b.data, storage);
+    ck_assert_int_eq(msgbus_buf_take(&b, 0, &out, &len), 0);
+    ck_assert_str_eq(out, "abc");
+    ck_assert_uint_eq(len, 3);
+    ck_assert_ptr_ne(out, storage);
+    free(out);
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    ck_assert_int_eq(msgbus_buf_append(&b, "0123456789", 10), 0);
+    ck_assert_ptr_ne(b.data, storage);
+    ck_assert_str_eq(b.data, "0123456789");
+    msgbus_buf_reset(&b);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_int_eq(msgbus_json_put_string(&b, "a\"b\n\x01\xc3\xa9"), 0);
+    ck_assert_str_eq(b.data, "\"a\\\"b\\n\\u0001\xc3\xa9\"");
+    msgbus_buf_reset(&b);
+    ck_assert_int_eq(msgbus_json_put_double(&b, 1234.56), 0);
+    ck_assert_int_eq(msgbus_json_put_float(&b, 0.1f), 0);
+    ck_assert_int_eq(msgbus_json_put_int(&b, INT64_MIN), 0);
+    ck_assert_int_eq(msgbus_json_put_uint(&b, UINT64_MAX), 0);
+    ck_assert_str_eq(b.data, "1234.560.1-922337203685477580818446744073709551615");
+    ck_assert_int_eq(msgbus_json_put_double(&b, INFINITY), MSGBUS_EINVAL);
+    ck_assert_int_eq(msgbus_buf_take(&b, MSGBUS_EINVAL, &out, &len), MSGBUS_EINVAL);
+    ck_assert_ptr_null(out);
+    ck_assert_ptr_null(b.data);
+}
+END_TEST
+
 START_TEST(floats_shortest)
 {
     static const double doubles[] = { 0.1, 1.0 / 3, 5e-324, 1.7976931348623157e308, -2.5, 100,
@@ -952,6 +1076,8 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, from_json_defaults_and_uint64_string);
     tcase_add_test(tc, encode_errors);
     tcase_add_test(tc, floats_shortest);
+    tcase_add_test(tc, generated_encode_errors);
+    tcase_add_test(tc, buf_storage_and_take);
     tcase_add_test(tc, copy_equal_clear);
     tcase_add_test(tc, module_find_type);
     tcase_add_test(tc, errors_and_strerror);

@@ -7,48 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends s as a JSON string to buf at *n (buf has room: 6 bytes per
- * input byte plus 2). */
-static void put_string(char *buf, size_t *n, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    buf[(*n)++] = '"';
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            buf[(*n)++] = '\\';
-            buf[(*n)++] = (char)*p;
-        } else if (*p < 0x20) {
-            memcpy(buf + *n, "\\u00", 4);
-            buf[*n + 4] = hex[*p >> 4];
-            buf[*n + 5] = hex[*p & 15];
-            *n += 6;
-        } else {
-            buf[(*n)++] = (char)*p;
-        }
-    }
-    buf[(*n)++] = '"';
-}
-
-static void put_raw(char *buf, size_t *n, const char *s)
-{
-    size_t len = strlen(s);
-    memcpy(buf + *n, s, len);
-    *n += len;
-}
-
 /* RFC 3339 in UTC, by the library's one formatter (a time it cannot
  * represent is left out: the attribute is optional). */
 static bool rfc3339(int64_t ms, char out[MSGBUS_TIMESTAMP_TEXT_SIZE])
 {
     msgbus_timestamp ts = msgbus_timestamp_from_ms(ms);
     return msgbus_timestamp_to_text(&ts, out) > 0;
-}
-
-size_t nats_cloudevent_size(const msgbus_outbox_row *row, const char *source)
-{
-    return 200 + 6 * (strlen(row->id) + strlen(source) + strlen(row->type) +
-                      (row->meta ? strlen(row->meta) : 0)) +
-           strlen(row->payload);
 }
 
 bool msgbus_nats_extension_name_valid(const char *name)
@@ -72,55 +36,72 @@ bool msgbus_nats_extension_name_valid(const char *name)
 /* The row's meta as extension attributes: each key that is a valid
  * attribute name, with a string, integer or boolean value; other entries
  * (objects, arrays, reals, null) stay in the row only.  msgbus_nats(3). */
-static void put_extensions(char *buf, size_t *n, const char *meta)
+static int put_extensions(msgbus_buf *b, const char *meta)
 {
     json_t *m = meta ? json_loads(meta, 0, NULL) : NULL;
     const char *key;
     json_t *value;
-    char num[32];
+    int rc = 0;
     json_object_foreach(m, key, value) {
+        if (rc < 0)
+            break;
         if (!msgbus_nats_extension_name_valid(key))
             continue;
-        if (json_is_string(value)) {
-            put_raw(buf, n, ",");
-            put_string(buf, n, key);
-            put_raw(buf, n, ":");
-            put_string(buf, n, json_string_value(value));
-        } else if (json_is_integer(value) || json_is_boolean(value)) {
-            put_raw(buf, n, ",");
-            put_string(buf, n, key);
-            if (json_is_integer(value))
-                snprintf(num, sizeof num, ":%" JSON_INTEGER_FORMAT, json_integer_value(value));
-            else
-                snprintf(num, sizeof num, ":%s", json_is_true(value) ? "true" : "false");
-            put_raw(buf, n, num);
-        }
+        if (!json_is_string(value) && !json_is_integer(value) && !json_is_boolean(value))
+            continue;
+        rc = msgbus_buf_append(b, ",", 1);
+        if (rc == 0)
+            rc = msgbus_json_put_string(b, key);
+        if (rc == 0)
+            rc = msgbus_buf_append(b, ":", 1);
+        if (rc < 0)
+            break;
+        if (json_is_string(value))
+            rc = msgbus_json_put_string(b, json_string_value(value));
+        else if (json_is_integer(value))
+            rc = msgbus_json_put_int(b, (int64_t)json_integer_value(value));
+        else
+            rc = json_is_true(value) ? msgbus_buf_append(b, "true", 4)
+                                     : msgbus_buf_append(b, "false", 5);
     }
     json_decref(m);
+    return rc;
 }
 
-size_t nats_cloudevent_write(const msgbus_outbox_row *row, const char *source, char *buf)
+int nats_cloudevent_put(msgbus_buf *b, const msgbus_outbox_row *row, const char *source)
 {
+    static const char head[] = "{\"specversion\":\"1.0\",\"id\":";
+    static const char tail[] = ",\"datacontenttype\":\"application/json\",\"data\":";
     char when[MSGBUS_TIMESTAMP_TEXT_SIZE];
     bool has_time = rfc3339(row->created_at, when);
-    size_t n = 0;
-    put_raw(buf, &n, "{\"specversion\":\"1.0\",\"id\":");
-    put_string(buf, &n, row->id);
-    put_raw(buf, &n, ",\"source\":");
-    put_string(buf, &n, source);
-    put_raw(buf, &n, ",\"type\":");
-    put_string(buf, &n, row->type);
-    if (has_time) {
-        put_raw(buf, &n, ",\"time\":\"");
-        put_raw(buf, &n, when);
-        put_raw(buf, &n, "\"");
+    int rc = msgbus_buf_append(b, head, sizeof head - 1);
+    if (rc == 0)
+        rc = msgbus_json_put_string(b, row->id);
+    if (rc == 0)
+        rc = msgbus_buf_append(b, ",\"source\":", 10);
+    if (rc == 0)
+        rc = msgbus_json_put_string(b, source);
+    if (rc == 0)
+        rc = msgbus_buf_append(b, ",\"type\":", 8);
+    if (rc == 0)
+        rc = msgbus_json_put_string(b, row->type);
+    if (rc == 0 && has_time) {
+        rc = msgbus_buf_append(b, ",\"time\":\"", 9);
+        if (rc == 0)
+            rc = msgbus_buf_append(b, when, strlen(when));
+        if (rc == 0)
+            rc = msgbus_buf_append(b, "\"", 1);
     }
-    put_extensions(buf, &n, row->meta);
-    put_raw(buf, &n, ",\"datacontenttype\":\"application/json\",\"data\":");
-    put_raw(buf, &n, row->payload);
-    put_raw(buf, &n, "}");
-    buf[n] = '\0';
-    return n;
+    if (rc == 0)
+        rc = put_extensions(b, row->meta);
+    if (rc == 0)
+        rc = msgbus_buf_append(b, tail, sizeof tail - 1);
+    /* the payload is JSON written by the library's encoder: embedded as is */
+    if (rc == 0)
+        rc = msgbus_buf_append(b, row->payload, strlen(row->payload));
+    if (rc == 0)
+        rc = msgbus_buf_append(b, "}", 1);
+    return rc;
 }
 
 char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source)
@@ -129,10 +110,10 @@ char *msgbus_nats_cloudevent(const msgbus_outbox_row *row, const char *source)
         return NULL;
     if (!source)
         source = "msgbus";
-    char *buf = msgbus_malloc(nats_cloudevent_size(row, source));
-    if (buf)
-        nats_cloudevent_write(row, source, buf);
-    return buf;
+    msgbus_buf b;
+    msgbus_buf_init(&b);
+    char *text;
+    return msgbus_buf_take(&b, nats_cloudevent_put(&b, row, source), &text, NULL) < 0 ? NULL : text;
 }
 
 /* The route of type_name in module or the modules it imports (bounded

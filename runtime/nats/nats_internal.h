@@ -19,10 +19,9 @@ natsStatus nats_set_servers(natsOptions *o, const char *urls);
 
 /* A malloc'd copy of s, or NULL for NULL or when out of memory. */
 
-/* The CloudEvent of row (type and payload set, source not NULL): a size
- * big enough for it, and writing it into buf of that size (returns its
- * length), so a publisher can reuse one buffer for every row. */
-size_t nats_cloudevent_size(const msgbus_outbox_row *row, const char *source);
-size_t nats_cloudevent_write(const msgbus_outbox_row *row, const char *source, char *buf);
+/* The CloudEvent of row (type and payload set, source not NULL), appended
+ * to b, so a publisher can reuse one buffer for every row.  Appends the CloudEvent of row to b.  0, MSGBUS_ENOMEM, or MSGBUS_EINVAL
+ * when id, type or source is not UTF-8. */
+int nats_cloudevent_put(msgbus_buf *b, const msgbus_outbox_row *row, const char *source);
 
 #endif /* MSGBUS_NATS_INTERNAL_H */

@@ -35,8 +35,7 @@ struct msgbus_nats_publisher {
     msgbus_outbox_repo *inner;      /* the caller's repository (borrowed) */
     msgbus_outbox_repo *wrapped;    /* inner, with marks held for the PubAcks */
     char *source, *prefix;
-    char *event;                    /* the CloudEvent being sent, reused row after row */
-    size_t event_cap;
+    msgbus_buf event;               /* the CloudEvent being sent, reused row after row */
     int64_t ack_timeout_ms;
     msgbus_bus *bus;                /* of the running relay step */
     const msgbus_outbox_options *opts;
@@ -225,17 +224,13 @@ static int publish_row(msgbus_bus *bus, const msgbus_outbox_row *row, void *user
         return msgbus_error_set(err, MSGBUS_ELIMIT, NULL, "subject for %s is too long", row->type);
     if (!row->type || !row->payload)
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "row %s has no type or payload", row->id);
-    size_t need = nats_cloudevent_size(row, pub->source);
-    if (need > pub->event_cap) {
-        char *grown = msgbus_realloc(pub->event, need);
-        if (!grown)
-            return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "out of memory");
-        pub->event = grown;
-        pub->event_cap = need;
-    }
-    size_t len = nats_cloudevent_write(row, pub->source, pub->event);
+    msgbus_buf_reset(&pub->event);
+    int rc = nats_cloudevent_put(&pub->event, row, pub->source);
+    if (rc < 0)
+        return msgbus_error_set(err, rc, NULL, "row %s: cannot write its CloudEvent: %s", row->id,
+                                msgbus_strerror(rc));
     natsMsg *msg = NULL;    /* copies the event */
-    natsStatus s = natsMsg_Create(&msg, subject, NULL, pub->event, (int)len);
+    natsStatus s = natsMsg_Create(&msg, subject, NULL, pub->event.data, (int)pub->event.len);
     if (s == NATS_OK)
         s = natsMsgHeader_Set(msg, "Content-Type", "application/cloudevents+json");
     jsPubOptions po;
@@ -252,10 +247,10 @@ static int publish_row(msgbus_bus *bus, const msgbus_outbox_row *row, void *user
     wait_for_acks(pub);
     size_t hint = 0;
     ack a = ack_of(pub, row->id, &hint);
-    int rc = a.ok ? 0
-           : msgbus_error_set(err, transport_failure(pub, &a, row->type) ? MSGBUS_EUNAVAILABLE
-                                                                          : MSGBUS_EIO,
-                              NULL, "no PubAck: %s", a.error);
+    rc = a.ok ? 0
+         : msgbus_error_set(err, transport_failure(pub, &a, row->type) ? MSGBUS_EUNAVAILABLE
+                                                                        : MSGBUS_EIO,
+                            NULL, "no PubAck: %s", a.error);
     /* A failure is reported by the relay as the handler's. */
     if (rc == 0)
         ack_event(bus, MSGBUS_EVENT_PUBLISH_ACKED, row->id, row->type, row->attempts + 1, NULL, 0);
@@ -541,7 +536,7 @@ void msgbus_nats_publisher_free(msgbus_nats_publisher *pub)
     msgbus_free(pub->held);
     msgbus_free(pub->source);
     msgbus_free(pub->prefix);
-    msgbus_free(pub->event);
+    msgbus_buf_clear(&pub->event);
     msgbus_free(pub);
 }
 

@@ -93,14 +93,54 @@ int test_all_Inner_from_json(const json_t *json, test_all_Inner *m, msgbus_error
     return msgbus_value_from_json(&test_all_Inner_type, json, m, err);
 }
 
-int test_all_Inner_encode(const test_all_Inner *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&test_all_Inner_type, m, buf, len);
-}
-
 int test_all_Inner_decode(const char *text, size_t len, test_all_Inner *m, msgbus_error *err)
 {
     return msgbus_value_decode(&test_all_Inner_type, text, len, m, err);
+}
+
+int test_all_Inner_encode_buf(const test_all_Inner *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    int written = 0;
+    if ((rc = msgbus_buf_append(b, "{\"label\":", 9)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->label ? m->label : "")) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"tags\":[", 9)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_tags; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->tags[i] ? m->tags[i] : "")) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "]", 1)) < 0)
+        goto fail;
+    if (m->next) {
+        if ((rc = msgbus_buf_append(b, ",\"next\":", 8)) < 0)
+            goto fail;
+        if ((rc = test_all_Inner_encode_buf(&*m->next, b)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if ((rc = msgbus_buf_append(b, "}", 1)) < 0)
+        goto fail;
+    (void)written;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int test_all_Inner_encode(const test_all_Inner *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, test_all_Inner_encode_buf(m, &b), buf, len);
 }
 
 /* ---- event test.all.Everything ---- */
@@ -472,14 +512,235 @@ int test_all_Everything_from_json(const json_t *json, test_all_Everything *m, ms
     return msgbus_value_from_json(&test_all_Everything_type, json, m, err);
 }
 
-int test_all_Everything_encode(const test_all_Everything *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&test_all_Everything_type, m, buf, len);
-}
-
 int test_all_Everything_decode(const char *text, size_t len, test_all_Everything *m, msgbus_error *err)
 {
     return msgbus_value_decode(&test_all_Everything_type, text, len, m, err);
+}
+
+int test_all_Everything_encode_buf(const test_all_Everything *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    int written = 0;
+    if ((rc = msgbus_buf_append(b, "{\"b\":", 5)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, m->b ? "true" : "false", m->b ? 4 : 5)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"i8\":", 6)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->i8)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"i16\":", 7)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->i16)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"i32\":", 7)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->i32)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"i64\":", 7)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->i64)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"u8\":", 6)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_uint(b, m->u8)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"u16\":", 7)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_uint(b, m->u16)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"u32\":", 7)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_uint(b, m->u32)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"u64\":", 7)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_uint(b, m->u64)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"f32\":", 7)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_float(b, m->f32)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"f64\":", 7)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_double(b, m->f64)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"s\":", 5)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->s ? m->s : "")) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"raw\":", 7)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_value(b, &test_all_Everything_fields[12], &m->raw)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"at\":", 6)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_value(b, &test_all_Everything_fields[13], &m->at)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"id\":", 6)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_value(b, &test_all_Everything_fields[14], &m->id)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"color\":", 9)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_value(b, &test_all_Everything_fields[15], &m->color)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"inner\":", 9)) < 0)
+        goto fail;
+    if ((rc = test_all_Inner_encode_buf(&m->inner, b)) < 0)
+        goto fail;
+    if (m->maybe_inner) {
+        if ((rc = msgbus_buf_append(b, ",\"maybe_inner\":", 15)) < 0)
+            goto fail;
+        if ((rc = test_all_Inner_encode_buf(&*m->maybe_inner, b)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if (m->has_maybe_i32) {
+        if ((rc = msgbus_buf_append(b, ",\"maybe_i32\":", 13)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_int(b, m->maybe_i32)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if (m->maybe_s) {
+        if ((rc = msgbus_buf_append(b, ",\"maybe_s\":", 11)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->maybe_s ? m->maybe_s : "")) < 0)
+            goto fail;
+        written = 1;
+    }
+    if (m->has_maybe_raw) {
+        if ((rc = msgbus_buf_append(b, ",\"maybe_raw\":", 13)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Everything_fields[20], &m->maybe_raw)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if (m->has_maybe_at) {
+        if ((rc = msgbus_buf_append(b, ",\"maybe_at\":", 12)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Everything_fields[21], &m->maybe_at)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if (m->has_maybe_id) {
+        if ((rc = msgbus_buf_append(b, ",\"maybe_id\":", 12)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Everything_fields[22], &m->maybe_id)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if (m->has_maybe_color) {
+        if ((rc = msgbus_buf_append(b, ",\"maybe_color\":", 15)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Everything_fields[23], &m->maybe_color)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if ((rc = msgbus_buf_append(b, ",\"numbers\":[", 12)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_numbers; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_int(b, m->numbers[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "],\"unsigned_numbers\":[", 22)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_unsigned_numbers; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_uint(b, m->unsigned_numbers[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "],\"inners\":[", 12)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_inners; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = test_all_Inner_encode_buf(&m->inners[i], b)) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "],\"colors\":[", 12)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_colors; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Everything_fields[27], &m->colors[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "],\"attrs\":{", 11)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_attrs; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->attrs[i].key ? m->attrs[i].key : "")) < 0 ||
+            (rc = msgbus_buf_append(b, ":", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->attrs[i].value ? m->attrs[i].value : "")) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "},\"counts\":{", 12)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_counts; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->counts[i].key ? m->counts[i].key : "")) < 0 ||
+            (rc = msgbus_buf_append(b, ":", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_int(b, m->counts[i].value)) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "},\"places\":{", 12)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_places; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->places[i].key ? m->places[i].key : "")) < 0 ||
+            (rc = msgbus_buf_append(b, ":", 1)) < 0)
+            goto fail;
+        if ((rc = test_all_Inner_encode_buf(&m->places[i].value, b)) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "},\"with_default\":", 17)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->with_default)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"name_default\":", 16)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->name_default ? m->name_default : test_all_Everything_name_default_default)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"color_default\":", 17)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_value(b, &test_all_Everything_fields[33], &m->color_default)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"flag_default\":", 16)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, m->flag_default ? "true" : "false", m->flag_default ? 4 : 5)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"ratio_default\":", 17)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_double(b, m->ratio_default)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, "}", 1)) < 0)
+        goto fail;
+    (void)written;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int test_all_Everything_encode(const test_all_Everything *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, test_all_Everything_encode_buf(m, &b), buf, len);
 }
 
 /* ---- the module ---- */

@@ -48,6 +48,9 @@ json_t *test_all_Inner_to_json(const test_all_Inner *m);
 int test_all_Inner_from_json(const json_t *json, test_all_Inner *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int test_all_Inner_encode(const test_all_Inner *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int test_all_Inner_encode_buf(const test_all_Inner *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int test_all_Inner_decode(const char *text, size_t len, test_all_Inner *m, msgbus_error *err);
 
@@ -135,6 +138,9 @@ json_t *test_all_Everything_to_json(const test_all_Everything *m);
 int test_all_Everything_from_json(const json_t *json, test_all_Everything *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int test_all_Everything_encode(const test_all_Everything *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int test_all_Everything_encode_buf(const test_all_Everything *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int test_all_Everything_decode(const char *text, size_t len, test_all_Everything *m, msgbus_error *err);
 

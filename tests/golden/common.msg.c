@@ -62,14 +62,39 @@ int shop_common_Money_from_json(const json_t *json, shop_common_Money *m, msgbus
     return msgbus_value_from_json(&shop_common_Money_type, json, m, err);
 }
 
-int shop_common_Money_encode(const shop_common_Money *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&shop_common_Money_type, m, buf, len);
-}
-
 int shop_common_Money_decode(const char *text, size_t len, shop_common_Money *m, msgbus_error *err)
 {
     return msgbus_value_decode(&shop_common_Money_type, text, len, m, err);
+}
+
+int shop_common_Money_encode_buf(const shop_common_Money *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    if ((rc = msgbus_buf_append(b, "{\"amount\":", 10)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->amount)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"currency\":", 12)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->currency ? m->currency : shop_common_Money_currency_default)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, "}", 1)) < 0)
+        goto fail;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int shop_common_Money_encode(const shop_common_Money *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, shop_common_Money_encode_buf(m, &b), buf, len);
 }
 
 /* ---- the module ---- */

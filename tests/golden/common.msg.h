@@ -37,6 +37,9 @@ json_t *shop_common_Money_to_json(const shop_common_Money *m);
 int shop_common_Money_from_json(const json_t *json, shop_common_Money *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int shop_common_Money_encode(const shop_common_Money *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int shop_common_Money_encode_buf(const shop_common_Money *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int shop_common_Money_decode(const char *text, size_t len, shop_common_Money *m, msgbus_error *err);
 

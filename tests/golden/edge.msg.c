@@ -237,14 +237,127 @@ int Uses_from_json(const json_t *json, Uses *m, msgbus_error *err)
     return msgbus_value_from_json(&Uses_type, json, m, err);
 }
 
-int Uses_encode(const Uses *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&Uses_type, m, buf, len);
-}
-
 int Uses_decode(const char *text, size_t len, Uses *m, msgbus_error *err)
 {
     return msgbus_value_decode(&Uses_type, text, len, m, err);
+}
+
+int Uses_encode_buf(const Uses *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    int written = 0;
+    if ((rc = msgbus_buf_append(b, "{\"later\":", 9)) < 0)
+        goto fail;
+    if ((rc = Later_encode_buf(&m->later, b)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"by_name\":{", 12)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_by_name; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->by_name[i].key ? m->by_name[i].key : "")) < 0 ||
+            (rc = msgbus_buf_append(b, ":", 1)) < 0)
+            goto fail;
+        if ((rc = Later_encode_buf(&m->by_name[i].value, b)) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "},\"kinds\":{", 11)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_kinds; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->kinds[i].key ? m->kinds[i].key : "")) < 0 ||
+            (rc = msgbus_buf_append(b, ":", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &Uses_fields[2], &m->kinds[i].value)) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "},\"kind\":", 9)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_value(b, &Uses_fields[3], &m->kind)) < 0)
+        goto fail;
+    if (m->has_maybe_kind) {
+        if ((rc = msgbus_buf_append(b, ",\"maybe_kind\":", 14)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &Uses_fields[4], &m->maybe_kind)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if ((rc = msgbus_buf_append(b, ",\"i64_min\":", 11)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->i64_min)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"i32_min\":", 11)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->i32_min)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"i8\":", 6)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->i8)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"u64_max\":", 11)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_uint(b, m->u64_max)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"u32_max\":", 11)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_uint(b, m->u32_max)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"f\":", 5)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_float(b, m->f)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"d\":", 5)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_double(b, m->d)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"tiny\":", 8)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_double(b, m->tiny)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"s\":", 5)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->s ? m->s : Uses_s_default)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"empty\":", 9)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->empty ? m->empty : Uses_empty_default)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"raw\":[", 8)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_raw; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &Uses_fields[15], &m->raw[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "]", 1)) < 0)
+        goto fail;
+    if (m->has_id) {
+        if ((rc = msgbus_buf_append(b, ",\"id\":", 6)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &Uses_fields[16], &m->id)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if ((rc = msgbus_buf_append(b, "}", 1)) < 0)
+        goto fail;
+    (void)written;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int Uses_encode(const Uses *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, Uses_encode_buf(m, &b), buf, len);
 }
 
 /* ---- record Later ---- */
@@ -297,14 +410,39 @@ int Later_from_json(const json_t *json, Later *m, msgbus_error *err)
     return msgbus_value_from_json(&Later_type, json, m, err);
 }
 
-int Later_encode(const Later *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&Later_type, m, buf, len);
-}
-
 int Later_decode(const char *text, size_t len, Later *m, msgbus_error *err)
 {
     return msgbus_value_decode(&Later_type, text, len, m, err);
+}
+
+int Later_encode_buf(const Later *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    if ((rc = msgbus_buf_append(b, "{\"more\":[", 9)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_more; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = Later_encode_buf(&m->more[i], b)) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "]}", 2)) < 0)
+        goto fail;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int Later_encode(const Later *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, Later_encode_buf(m, &b), buf, len);
 }
 
 /* ---- command Nothing ---- */
@@ -344,14 +482,32 @@ int Nothing_from_json(const json_t *json, Nothing *m, msgbus_error *err)
     return msgbus_value_from_json(&Nothing_type, json, m, err);
 }
 
-int Nothing_encode(const Nothing *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&Nothing_type, m, buf, len);
-}
-
 int Nothing_decode(const char *text, size_t len, Nothing *m, msgbus_error *err)
 {
     return msgbus_value_decode(&Nothing_type, text, len, m, err);
+}
+
+int Nothing_encode_buf(const Nothing *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    (void)m;
+    if ((rc = msgbus_buf_append(b, "{}", 2)) < 0)
+        goto fail;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int Nothing_encode(const Nothing *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, Nothing_encode_buf(m, &b), buf, len);
 }
 
 /* ---- record Void ---- */
@@ -391,14 +547,32 @@ int Void_from_json(const json_t *json, Void *m, msgbus_error *err)
     return msgbus_value_from_json(&Void_type, json, m, err);
 }
 
-int Void_encode(const Void *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&Void_type, m, buf, len);
-}
-
 int Void_decode(const char *text, size_t len, Void *m, msgbus_error *err)
 {
     return msgbus_value_decode(&Void_type, text, len, m, err);
+}
+
+int Void_encode_buf(const Void *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    (void)m;
+    if ((rc = msgbus_buf_append(b, "{}", 2)) < 0)
+        goto fail;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int Void_encode(const Void *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, Void_encode_buf(m, &b), buf, len);
 }
 
 /* ---- handlers: trampolines to the functions you write ---- */

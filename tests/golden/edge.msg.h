@@ -47,6 +47,9 @@ json_t *Later_to_json(const Later *m);
 int Later_from_json(const json_t *json, Later *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int Later_encode(const Later *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int Later_encode_buf(const Later *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int Later_decode(const char *text, size_t len, Later *m, msgbus_error *err);
 
@@ -111,6 +114,9 @@ json_t *Uses_to_json(const Uses *m);
 int Uses_from_json(const json_t *json, Uses *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int Uses_encode(const Uses *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int Uses_encode_buf(const Uses *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int Uses_decode(const char *text, size_t len, Uses *m, msgbus_error *err);
 
@@ -132,6 +138,9 @@ json_t *Nothing_to_json(const Nothing *m);
 int Nothing_from_json(const json_t *json, Nothing *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int Nothing_encode(const Nothing *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int Nothing_encode_buf(const Nothing *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int Nothing_decode(const char *text, size_t len, Nothing *m, msgbus_error *err);
 
@@ -153,6 +162,9 @@ json_t *Void_to_json(const Void *m);
 int Void_from_json(const json_t *json, Void *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int Void_encode(const Void *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int Void_encode_buf(const Void *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int Void_decode(const char *text, size_t len, Void *m, msgbus_error *err);
 

@@ -91,14 +91,48 @@ int shop_orders_Address_from_json(const json_t *json, shop_orders_Address *m, ms
     return msgbus_value_from_json(&shop_orders_Address_type, json, m, err);
 }
 
-int shop_orders_Address_encode(const shop_orders_Address *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&shop_orders_Address_type, m, buf, len);
-}
-
 int shop_orders_Address_decode(const char *text, size_t len, shop_orders_Address *m, msgbus_error *err)
 {
     return msgbus_value_decode(&shop_orders_Address_type, text, len, m, err);
+}
+
+int shop_orders_Address_encode_buf(const shop_orders_Address *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    int written = 0;
+    if ((rc = msgbus_buf_append(b, "{\"street\":", 10)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->street ? m->street : "")) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"city\":", 8)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->city ? m->city : "")) < 0)
+        goto fail;
+    if (m->zip) {
+        if ((rc = msgbus_buf_append(b, ",\"zip\":", 7)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->zip ? m->zip : "")) < 0)
+            goto fail;
+        written = 1;
+    }
+    if ((rc = msgbus_buf_append(b, "}", 1)) < 0)
+        goto fail;
+    (void)written;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int shop_orders_Address_encode(const shop_orders_Address *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, shop_orders_Address_encode_buf(m, &b), buf, len);
 }
 
 /* ---- command shop.orders.ProcessOrder ---- */
@@ -197,14 +231,69 @@ int shop_orders_ProcessOrder_from_json(const json_t *json, shop_orders_ProcessOr
     return msgbus_value_from_json(&shop_orders_ProcessOrder_type, json, m, err);
 }
 
-int shop_orders_ProcessOrder_encode(const shop_orders_ProcessOrder *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&shop_orders_ProcessOrder_type, m, buf, len);
-}
-
 int shop_orders_ProcessOrder_decode(const char *text, size_t len, shop_orders_ProcessOrder *m, msgbus_error *err)
 {
     return msgbus_value_decode(&shop_orders_ProcessOrder_type, text, len, m, err);
+}
+
+int shop_orders_ProcessOrder_encode_buf(const shop_orders_ProcessOrder *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    int written = 0;
+    if ((rc = msgbus_buf_append(b, "{\"order_id\":", 12)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->order_id)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"customer\":", 12)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->customer ? m->customer : "")) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"items\":[", 10)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_items; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->items[i] ? m->items[i] : "")) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "]", 1)) < 0)
+        goto fail;
+    if (m->ship_to) {
+        if ((rc = msgbus_buf_append(b, ",\"ship_to\":", 11)) < 0)
+            goto fail;
+        if ((rc = shop_orders_Address_encode_buf(&*m->ship_to, b)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if ((rc = msgbus_buf_append(b, ",\"total\":", 9)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_double(b, m->total)) < 0)
+        goto fail;
+    if (m->price) {
+        if ((rc = msgbus_buf_append(b, ",\"price\":", 9)) < 0)
+            goto fail;
+        if ((rc = shop_common_Money_encode_buf(&*m->price, b)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if ((rc = msgbus_buf_append(b, "}", 1)) < 0)
+        goto fail;
+    (void)written;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int shop_orders_ProcessOrder_encode(const shop_orders_ProcessOrder *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, shop_orders_ProcessOrder_encode_buf(m, &b), buf, len);
 }
 
 /* ---- event shop.orders.OrderProcessed ---- */
@@ -272,14 +361,43 @@ int shop_orders_OrderProcessed_from_json(const json_t *json, shop_orders_OrderPr
     return msgbus_value_from_json(&shop_orders_OrderProcessed_type, json, m, err);
 }
 
-int shop_orders_OrderProcessed_encode(const shop_orders_OrderProcessed *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&shop_orders_OrderProcessed_type, m, buf, len);
-}
-
 int shop_orders_OrderProcessed_decode(const char *text, size_t len, shop_orders_OrderProcessed *m, msgbus_error *err)
 {
     return msgbus_value_decode(&shop_orders_OrderProcessed_type, text, len, m, err);
+}
+
+int shop_orders_OrderProcessed_encode_buf(const shop_orders_OrderProcessed *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    if ((rc = msgbus_buf_append(b, "{\"order_id\":", 12)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->order_id)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"status\":", 10)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_value(b, &shop_orders_OrderProcessed_fields[1], &m->status)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"at\":", 6)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_value(b, &shop_orders_OrderProcessed_fields[2], &m->at)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, "}", 1)) < 0)
+        goto fail;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int shop_orders_OrderProcessed_encode(const shop_orders_OrderProcessed *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, shop_orders_OrderProcessed_encode_buf(m, &b), buf, len);
 }
 
 /* ---- event shop.orders.OrderRejected ---- */
@@ -338,14 +456,39 @@ int shop_orders_OrderRejected_from_json(const json_t *json, shop_orders_OrderRej
     return msgbus_value_from_json(&shop_orders_OrderRejected_type, json, m, err);
 }
 
-int shop_orders_OrderRejected_encode(const shop_orders_OrderRejected *m, char **buf, size_t *len)
-{
-    return msgbus_value_encode(&shop_orders_OrderRejected_type, m, buf, len);
-}
-
 int shop_orders_OrderRejected_decode(const char *text, size_t len, shop_orders_OrderRejected *m, msgbus_error *err)
 {
     return msgbus_value_decode(&shop_orders_OrderRejected_type, text, len, m, err);
+}
+
+int shop_orders_OrderRejected_encode_buf(const shop_orders_OrderRejected *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    if ((rc = msgbus_buf_append(b, "{\"order_id\":", 12)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_int(b, m->order_id)) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"reason\":", 10)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->reason ? m->reason : "")) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, "}", 1)) < 0)
+        goto fail;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int shop_orders_OrderRejected_encode(const shop_orders_OrderRejected *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, shop_orders_OrderRejected_encode_buf(m, &b), buf, len);
 }
 
 /* ---- handlers: trampolines to the functions you write ---- */

@@ -56,6 +56,9 @@ json_t *shop_orders_Address_to_json(const shop_orders_Address *m);
 int shop_orders_Address_from_json(const json_t *json, shop_orders_Address *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int shop_orders_Address_encode(const shop_orders_Address *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int shop_orders_Address_encode_buf(const shop_orders_Address *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int shop_orders_Address_decode(const char *text, size_t len, shop_orders_Address *m, msgbus_error *err);
 
@@ -87,6 +90,9 @@ json_t *shop_orders_ProcessOrder_to_json(const shop_orders_ProcessOrder *m);
 int shop_orders_ProcessOrder_from_json(const json_t *json, shop_orders_ProcessOrder *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int shop_orders_ProcessOrder_encode(const shop_orders_ProcessOrder *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int shop_orders_ProcessOrder_encode_buf(const shop_orders_ProcessOrder *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int shop_orders_ProcessOrder_decode(const char *text, size_t len, shop_orders_ProcessOrder *m, msgbus_error *err);
 
@@ -114,6 +120,9 @@ json_t *shop_orders_OrderProcessed_to_json(const shop_orders_OrderProcessed *m);
 int shop_orders_OrderProcessed_from_json(const json_t *json, shop_orders_OrderProcessed *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int shop_orders_OrderProcessed_encode(const shop_orders_OrderProcessed *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int shop_orders_OrderProcessed_encode_buf(const shop_orders_OrderProcessed *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int shop_orders_OrderProcessed_decode(const char *text, size_t len, shop_orders_OrderProcessed *m, msgbus_error *err);
 
@@ -140,6 +149,9 @@ json_t *shop_orders_OrderRejected_to_json(const shop_orders_OrderRejected *m);
 int shop_orders_OrderRejected_from_json(const json_t *json, shop_orders_OrderRejected *m, msgbus_error *err);
 /* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
 int shop_orders_OrderRejected_encode(const shop_orders_OrderRejected *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int shop_orders_OrderRejected_encode_buf(const shop_orders_OrderRejected *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int shop_orders_OrderRejected_decode(const char *text, size_t len, shop_orders_OrderRejected *m, msgbus_error *err);
 

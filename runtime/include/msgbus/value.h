@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <jansson.h>
 #include <msgbus/types.h>
+#include <msgbus/buf.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,8 +40,10 @@ bool msgbus_value_equal(const msgbus_type *type, const void *a, const void *b);
 json_t *msgbus_value_to_json(const msgbus_type *type, const void *m);
 
 /* Fills *m (overwritten, not freed first) from a JSON object.  json is
- * borrowed.  On failure returns a negative code, fills *err (may be NULL)
- * with text and the field path, and leaves *m initialized: nothing leaks.
+ * borrowed.  The rules, errors and paths are those of msgbus_value_decode
+ * (one decoder reads both forms, members in the object's order).  On
+ * failure returns a negative code, fills *err (may be NULL) with text and
+ * the field path, and leaves *m initialized: nothing leaks.
  * Returns 0, MSGBUS_EINVAL (NULL argument), MSGBUS_ETYPE, MSGBUS_ERANGE,
  * MSGBUS_ELIMIT (nesting) or MSGBUS_ENOMEM. */
 int msgbus_value_from_json(const msgbus_type *type, const json_t *json, void *m,
@@ -62,6 +65,13 @@ int msgbus_value_encode(const msgbus_type *type, const void *m, char **buf, size
 int msgbus_value_encode_err(const msgbus_type *type, const void *m, char **buf, size_t *len,
                             msgbus_error *err);
 
+/* Appends the JSON text of *m to b (see msgbus_value_encode_err): with a
+ * buffer that is reused, encoding allocates nothing once the buffer is
+ * large enough.  On failure b->len is back where it was.  Returns 0,
+ * MSGBUS_ENOMEM or MSGBUS_EINVAL. */
+int msgbus_value_encode_buf(const msgbus_type *type, const void *m, msgbus_buf *b,
+                            msgbus_error *err);
+
 /* Parses JSON text (need not be NUL-terminated) strictly into *m
  * (overwritten, not freed first).  On failure *m is left initialized and *err
  * names the line, column and field path.
@@ -75,7 +85,9 @@ int msgbus_value_encode_err(const msgbus_type *type, const void *m, char **buf, 
  * field", "$.attrs[\"k\"]: duplicate key".  A syntax error anywhere wins
  * over a schema mismatch found before it.  Details:
  *  - integer fields take JSON integers only ("1.0" and "1e3" are type
- *    errors); every width is range-checked exactly;
+ *    errors); every width is range-checked exactly; a uint64 also takes
+ *    its decimal digits as a string ("18446744073709551615"), the form
+ *    msgbus_value_to_json gives values above INT64_MAX;
  *  - float and double take any JSON number; a value too large for the type
  *    is MSGBUS_ERANGE (one that rounds to FLT_MAX is accepted);
  *  - a string holding \u0000 is a type error (C strings cannot hold it);
