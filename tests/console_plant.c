@@ -13,12 +13,15 @@
  * --hostile adds evil-1 (dead): markup in its payload, meta and error.
  * --bulk N registers N more pending rows bulk-1..N in one transaction
  * (the load check then sets their states with SQL). */
+#include <config.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <msgbus/msgbus.h>
 #include <msgbus/sqlite.h>
+#if HAVE_PQ
 #include <msgbus/pg.h>
+#endif
 #include "orders.msg.h"
 
 /* The module's handlers: never run here (the relay below only fails or
@@ -128,10 +131,57 @@ static void relay(msgbus_outbox_repo *repo, int max_attempts)
     } while (st.claimed > 0);
 }
 
-static void exec_sql(sqlite3 *db, PGconn *pg, const char *sql)
+/* --pg: the PostgreSQL repository, its connection in *conn; and the
+ * statements of --bulk. */
+#if HAVE_PQ
+static void open_pg(const char *conninfo, void **conn, msgbus_outbox_repo **repo)
 {
-    if (db ? sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK
-           : PQresultStatus(PQexec(pg, sql)) != PGRES_COMMAND_OK) {
+    msgbus_error err;
+    PGconn *pg = PQconnectdb(conninfo);
+    *conn = pg;
+    if (PQstatus(pg) != CONNECTION_OK) {
+        fprintf(stderr, "console_plant: %s", PQerrorMessage(pg));
+        exit(1);
+    }
+    if (msgbus_pg_outbox_new(pg, NULL, 0, repo, &err) != 0)
+        die(&err);
+}
+
+static int pg_exec(void *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+static void close_pg(void *conn)
+{
+    PQfinish(conn);
+}
+#else
+static void open_pg(const char *conninfo, void **conn, msgbus_outbox_repo **repo)
+{
+    (void)conninfo, (void)conn, (void)repo;
+    fprintf(stderr, "console_plant: --pg: built without PostgreSQL\n");
+    exit(2);
+}
+
+static int pg_exec(void *conn, const char *sql)
+{
+    (void)conn, (void)sql;
+    return -1;
+}
+
+static void close_pg(void *conn)
+{
+    (void)conn;
+}
+#endif
+
+static void exec_sql(sqlite3 *db, void *pg, const char *sql)
+{
+    if (db ? sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK : pg_exec(pg, sql) < 0) {
         fprintf(stderr, "console_plant: %s failed\n", sql);
         exit(1);
     }
@@ -157,7 +207,7 @@ int main(int argc, char **argv)
         }
     }
     sqlite3 *db = NULL;
-    PGconn *pg = NULL;
+    void *pg = NULL;
     msgbus_outbox_repo *repo;
     msgbus_error err;
     if (file) {
@@ -166,13 +216,7 @@ int main(int argc, char **argv)
         if (msgbus_sqlite_outbox_new(db, NULL, 0, &repo, &err) != 0)
             die(&err);
     } else if (conninfo) {
-        pg = PQconnectdb(conninfo);
-        if (PQstatus(pg) != CONNECTION_OK) {
-            fprintf(stderr, "console_plant: %s", PQerrorMessage(pg));
-            return 1;
-        }
-        if (msgbus_pg_outbox_new(pg, NULL, 0, &repo, &err) != 0)
-            die(&err);
+        open_pg(conninfo, &pg, &repo);
     } else {
         return 2;
     }
@@ -212,6 +256,6 @@ int main(int argc, char **argv)
     json_decref(meta);
     msgbus_outbox_repo_free(repo);
     sqlite3_close(db);
-    PQfinish(pg);
+    close_pg(pg);
     return 0;
 }

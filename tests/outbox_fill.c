@@ -5,12 +5,15 @@
  * registers three ot.Ship commands with ids row-1 .. row-3 (orders 1..3,
  * meta {"source":"outbox_fill"}) and, with a fourth argument "more",
  * also ot.Shipped events shipped-4 and shipped-5. */
+#include <config.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <msgbus/msgbus.h>
 #include <msgbus/sqlite.h>
+#if HAVE_PQ
 #include <msgbus/pg.h>
+#endif
 #define OT_DEFINE_MODULE
 #include "outbox_test_module.h"
 
@@ -48,9 +51,38 @@ static int fill(msgbus_outbox_repo *repo, bool more)
     return rc;
 }
 
+/* --pg: the PostgreSQL repository, its connection in *conn (to finish). */
+#if HAVE_PQ
+static int open_pg(const char *conninfo, const char *table, void **conn,
+                   msgbus_outbox_repo **repo, msgbus_error *err)
+{
+    PGconn *pg = PQconnectdb(conninfo);
+    *conn = pg;
+    if (PQstatus(pg) != CONNECTION_OK)
+        return msgbus_error_set(err, MSGBUS_EIO, NULL, "%s", PQerrorMessage(pg));
+    return msgbus_pg_outbox_new(pg, table, 0, repo, err);
+}
+
+static void close_pg(void *conn)
+{
+    PQfinish(conn);
+}
+#else
+static int open_pg(const char *conninfo, const char *table, void **conn,
+                   msgbus_outbox_repo **repo, msgbus_error *err)
+{
+    (void)conninfo, (void)table, (void)conn, (void)repo;
+    return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "built without PostgreSQL");
+}
+
+static void close_pg(void *conn)
+{
+    (void)conn;
+}
+#endif
+
 int main(int argc, char **argv)
 {
-    msgbus_outbox_repo *repo;
     msgbus_error err;
     bool pg = argc > 2 && strcmp(argv[1], "--pg") == 0;
     int arg = pg ? 2 : 1;
@@ -59,16 +91,11 @@ int main(int argc, char **argv)
     const char *table = argc > arg + 1 && strcmp(argv[arg + 1], "-") != 0 ? argv[arg + 1] : NULL;
     bool more = argc > arg + 2 && strcmp(argv[arg + 2], "more") == 0;
     sqlite3 *db = NULL;
-    PGconn *conn = NULL;
+    void *conn = NULL;
+    msgbus_outbox_repo *repo = NULL;
     int rc;
     if (pg) {
-        conn = PQconnectdb(argv[arg]);
-        if (PQstatus(conn) != CONNECTION_OK) {
-            fprintf(stderr, "%s", PQerrorMessage(conn));
-            PQfinish(conn);
-            return 1;
-        }
-        rc = msgbus_pg_outbox_new(conn, table, 0, &repo, &err);
+        rc = open_pg(argv[arg], table, &conn, &repo, &err);
     } else {
         if (sqlite3_open(argv[arg], &db) != SQLITE_OK)
             return 2;
@@ -80,6 +107,6 @@ int main(int argc, char **argv)
         rc = fill(repo, more);
     msgbus_outbox_repo_free(repo);
     sqlite3_close(db);
-    PQfinish(conn);
+    close_pg(conn);
     return rc == 0 ? 0 : 1;
 }

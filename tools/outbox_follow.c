@@ -10,6 +10,7 @@
  * (started, waiting, stopping) go through follow_report.  See
  * msgbus-outbox(1). */
 #define _POSIX_C_SOURCE 200809L
+#include "outbox_tool.h"
 #include "outbox_follow.h"
 
 #include <errno.h>
@@ -20,9 +21,44 @@
 #include <sys/random.h>
 #include <time.h>
 #include <msgbus/events.h>
-#include <msgbus/pg.h>
 
 static volatile sig_atomic_t stop_signal;
+
+/* What the loop asks of a PostgreSQL repository: woken by NOTIFY, and
+ * reconnected after an outage.  Without PostgreSQL the repository is
+ * SQLite: nothing to listen to or reconnect. */
+#if HAVE_PQ
+static bool is_pg(const msgbus_outbox_repo *repo)
+{
+    return msgbus_pg_outbox_conn(repo) != NULL;
+}
+
+static bool pg_lost(const msgbus_outbox_repo *repo)
+{
+    return PQstatus(msgbus_pg_outbox_conn(repo)) != CONNECTION_OK;
+}
+
+static int pg_listen(msgbus_outbox_repo *repo, msgbus_error *err)
+{
+    return msgbus_pg_outbox_listen(repo, err);
+}
+
+static int pg_reconnect(msgbus_outbox_repo *repo, msgbus_error *err)
+{
+    return msgbus_pg_outbox_reconnect(repo, err);
+}
+
+static void pg_wait(msgbus_outbox_repo *repo, int64_t ms, msgbus_error *err)
+{
+    msgbus_pg_outbox_wait(repo, (int)ms, err);
+}
+#else
+static bool is_pg(const msgbus_outbox_repo *repo) { (void)repo; return false; }
+static bool pg_lost(const msgbus_outbox_repo *repo) { (void)repo; return false; }
+static int pg_listen(msgbus_outbox_repo *repo, msgbus_error *err) { (void)repo, (void)err; return 0; }
+static int pg_reconnect(msgbus_outbox_repo *repo, msgbus_error *err) { (void)repo, (void)err; return 0; }
+static void pg_wait(msgbus_outbox_repo *repo, int64_t ms, msgbus_error *err) { (void)repo, (void)ms, (void)err; }
+#endif
 
 static void on_stop(int sig)
 {
@@ -93,23 +129,21 @@ int outbox_follow(const outbox_follow_config *cfg)
 
     msgbus_error err;
     msgbus_bus *bus = cfg->bus;
-    natsConnection *nc = NULL;
-    msgbus_nats_publisher *pub = NULL;
-    bool pg = msgbus_pg_outbox_conn(cfg->repo) != NULL;
+    outbox_nats *nats = NULL;
+    bool pg = is_pg(cfg->repo);
     int status = 0;
-    if (cfg->nats_url) {
-        if (msgbus_nats_connect(cfg->nats_url, cfg->reconnect_max_ms, &nc, &err) < 0 ||
-            msgbus_nats_publisher_new(nc, cfg->repo, cfg->publisher, &pub, &err) < 0) {
-            follow_report("error", "%s", err.text);
-            natsConnection_Destroy(nc);
-            return 1;
-        }
+    const char *nats_url = cfg->nats->url;
+    if (nats_url) {
+        int opened = outbox_nats_open(cfg->nats, cfg->repo, cfg->where, true,
+                                      cfg->reconnect_max_ms, &nats);
+        if (opened != 0)
+            return opened;
     }
     bool down = false;
     int attempt = 0;
     int64_t down_since = 0;
     const char *down_at = NULL;     /* the endpoint that went away */
-    if (pg && msgbus_pg_outbox_listen(cfg->repo, &err) < 0) {
+    if (pg && pg_listen(cfg->repo, &err) < 0) {
         /* The loop reconnects. */
         connection_event(bus, MSGBUS_EVENT_CONNECTION_LOST, cfg->where, err.text, 0, 0);
         down = true;
@@ -122,11 +156,11 @@ int outbox_follow(const outbox_follow_config *cfg)
         msgbus_outbox_stats st;
         memset(&st, 0, sizeof st);
         int rc;
-        if (nc && !msgbus_nats_connected(nc))
+        if (nats && !outbox_nats_connected(nats))
             rc = msgbus_error_set(&err, MSGBUS_EUNAVAILABLE, NULL, "nats: not connected to %s",
-                                  cfg->nats_url);
+                                  nats_url);
         else
-            rc = pub ? msgbus_nats_relay(bus, pub, cfg->options, &st, &err)
+            rc = nats ? outbox_nats_relay(bus, nats, cfg->options, &st, &err)
                      : msgbus_process_outbox(bus, cfg->repo, cfg->options, &st, &err);
         processed += st.processed;
         failed += st.failed + st.dead_lettered;
@@ -136,8 +170,7 @@ int outbox_follow(const outbox_follow_config *cfg)
         released += given_back;
         if (rc == MSGBUS_EUNAVAILABLE) {
             if (!down) {
-                down_at = pg && PQstatus(msgbus_pg_outbox_conn(cfg->repo)) != CONNECTION_OK
-                        ? cfg->where : cfg->nats_url ? cfg->nats_url : cfg->where;
+                down_at = pg && pg_lost(cfg->repo) ? cfg->where : nats_url ? nats_url : cfg->where;
                 connection_event(bus, MSGBUS_EVENT_CONNECTION_LOST, down_at, err.text, 0, 0);
                 follow_report("rows given back", "%zu, attempts kept", given_back);
                 down_since = mono_ms();
@@ -146,8 +179,8 @@ int outbox_follow(const outbox_follow_config *cfg)
             int64_t delay = reconnect_delay(++attempt, cfg->reconnect_max_ms);
             follow_report("waiting", "%lld ms before attempt %d", (long long)delay, attempt);
             nap(delay);
-            if (pg && PQstatus(msgbus_pg_outbox_conn(cfg->repo)) != CONNECTION_OK && !stop_signal) {
-                if (msgbus_pg_outbox_reconnect(cfg->repo, &err) < 0)
+            if (pg && pg_lost(cfg->repo) && !stop_signal) {
+                if (pg_reconnect(cfg->repo, &err) < 0)
                     follow_report("reconnect failed", "%s", err.text);
             }
             continue;
@@ -166,7 +199,7 @@ int outbox_follow(const outbox_follow_config *cfg)
             continue;           /* more is waiting */
         if (pg) {
             /* A lost connection shows in the next relay step. */
-            msgbus_pg_outbox_wait(cfg->repo, (int)cfg->poll_ms, &err);
+            pg_wait(cfg->repo, cfg->poll_ms, &err);
         } else {
             nap(cfg->poll_ms);
         }
@@ -174,7 +207,6 @@ int outbox_follow(const outbox_follow_config *cfg)
     if (stop_signal)
         follow_report("stopping", "signal %d; %zu processed, %zu failed, %zu released",
                       (int)stop_signal, processed, failed, released);
-    msgbus_nats_publisher_free(pub);
-    natsConnection_Destroy(nc);
+    outbox_nats_close(nats);
     return status;
 }

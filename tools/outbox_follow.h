@@ -3,14 +3,13 @@
 #define OUTBOX_FOLLOW_H
 
 #include <msgbus/msgbus.h>
-#include <msgbus/nats.h>
+#include "outbox_nats.h"
 
 typedef struct outbox_follow_config {
     msgbus_bus *bus;                    /* carries the event hook (borrowed) */
     msgbus_outbox_repo *repo;           /* SQLite or PostgreSQL (borrowed) */
     const char *where;                  /* the database, as messages name it */
-    const char *nats_url;               /* relay to NATS, or NULL: options' handlers */
-    const msgbus_nats_publisher_options *publisher;
+    const outbox_nats_settings *nats;   /* url NULL: the options' handlers */
     const msgbus_outbox_options *options;
     int64_t poll_ms;                    /* idle wait: NOTIFY wakes sooner */
     int64_t reconnect_max_ms;           /* cap of the reconnect backoff */

@@ -7,7 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <msgbus/nats.h>
 
 /* The NDJSON outbox handler: one JSON object per row on stdout, flushed
  * before the row is marked processed. */
@@ -91,19 +90,16 @@ int outbox_cmd_relay(outbox_tool *t, int argc, char **argv)
     o.worker = "msgbus-outbox";
     bool ndjson = false, once = false, quiet = false, follow = false;
     event_sink sink = { false, 0 };
-    const char *nats_url = NULL;
-    msgbus_nats_publisher_options po;
-    msgbus_nats_publisher_options_init(&po);
-    po.source = "msgbus-outbox";
+    outbox_nats_settings ns = { NULL, "msgbus-outbox", NULL, 0 };
     size_t n;
     int c;
     outbox_getopt_start(argv[0]);
     while ((c = outbox_getopt(argc, argv, "", longopts)) != -1) {
         switch (c) {
         case OPT_NDJSON: ndjson = true; break;
-        case OPT_NATS: nats_url = optarg; break;
-        case OPT_SOURCE: po.source = optarg; break;
-        case OPT_PREFIX: po.subject_prefix = optarg; break;
+        case OPT_NATS: ns.url = optarg; break;
+        case OPT_SOURCE: ns.source = optarg; break;
+        case OPT_PREFIX: ns.subject_prefix = optarg; break;
         case OPT_ONCE: once = true; break;
         case OPT_WORKER: o.worker = optarg; break;
         case OPT_JSON: sink.json = true; break;
@@ -112,7 +108,7 @@ int outbox_cmd_relay(outbox_tool *t, int argc, char **argv)
         case OPT_ACK_TIMEOUT:
             if (outbox_parse_count(optarg, false, &n) < 0 || n > 3600000)
                 return outbox_usage("bad --ack-timeout: %s (1 to 3600000 ms)", optarg);
-            po.ack_timeout_ms = (int64_t)n;
+            ns.ack_timeout_ms = (int64_t)n;
             break;
         case OPT_BATCH:
             if (outbox_parse_count(optarg, false, &o.batch_size) < 0)
@@ -129,7 +125,7 @@ int outbox_cmd_relay(outbox_tool *t, int argc, char **argv)
     }
     if (optind < argc)
         return outbox_usage("relay: unexpected argument %s", argv[optind]);
-    if (ndjson == (nats_url != NULL))
+    if (ndjson == (ns.url != NULL))
         return outbox_usage("relay needs --ndjson or --nats URL (dispatching needs your schema's"
                             " module: call msgbus_process_outbox from your program)");
     if (once && follow)
@@ -146,26 +142,20 @@ int outbox_cmd_relay(outbox_tool *t, int argc, char **argv)
     }
     msgbus_outbox_handler h = { "ndjson", print_ndjson, NULL };
     if (follow) {
-        if (!nats_url)
+        if (!ns.url)
             msgbus_set_outbox_handlers(&o, &h, 1, NULL);
-        outbox_follow_config fc = { bus, t->repo, t->where, nats_url, &po, &o, 1000, 5000 };
+        outbox_follow_config fc = { bus, t->repo, t->where, &ns, &o, 1000, 5000 };
         int status = outbox_follow(&fc);
         msgbus_bus_free(bus);
         return status;
     }
     msgbus_error err;
-    natsConnection *nc = NULL;
-    msgbus_nats_publisher *pub = NULL;
-    if (nats_url) {
-        if (natsConnection_ConnectTo(&nc, nats_url) != NATS_OK) {
-            fprintf(stderr, "%s: %s: %s\n", OUTBOX_PROG, nats_url, nats_GetLastError(NULL));
+    outbox_nats *nats = NULL;
+    if (ns.url) {
+        int status = outbox_nats_open(&ns, t->repo, t->where, false, 0, &nats);
+        if (status != 0) {
             msgbus_bus_free(bus);
-            return 1;
-        }
-        if (msgbus_nats_publisher_new(nc, t->repo, &po, &pub, &err) < 0) {
-            natsConnection_Destroy(nc);
-            msgbus_bus_free(bus);
-            return outbox_fail(t, &err);
+            return status;
         }
     } else {
         msgbus_set_outbox_handlers(&o, &h, 1, NULL);
@@ -174,19 +164,18 @@ int outbox_cmd_relay(outbox_tool *t, int argc, char **argv)
     msgbus_outbox_stats st;
     int rc = 0;
     do {
-        rc = pub ? msgbus_nats_relay(bus, pub, &o, &st, &err)
+        rc = nats ? outbox_nats_relay(bus, nats, &o, &st, &err)
                  : msgbus_process_outbox(bus, t->repo, &o, &st, &err);
         if (rc < 0)
             break;
         processed += st.processed;
         failed += st.failed + st.dead_lettered;
     } while (!once && st.claimed > 0);      /* failed rows wait for their backoff */
-    msgbus_nats_publisher_free(pub);
-    natsConnection_Destroy(nc);
+    outbox_nats_close(nats);
     msgbus_bus_free(bus);
     if (rc < 0)
         return outbox_fail(t, &err);
-    if (nats_url)
+    if (ns.url)
         printf("%zu row%s published\n", processed, processed == 1 ? "" : "s");
     if (failed > 0) {
         fprintf(stderr, "%s: %zu processed, %zu failed\n", OUTBOX_PROG, processed, failed);

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "outbox_serve.h"
 #include "outbox_serve_internal.h"
+#include "outbox_tool.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -409,6 +410,10 @@ int outbox_serve_main(const char *prog, const char *db, const char *conninfo,
         return usage_error("%s", "no database: use --db FILE or --pg CONNINFO");
     if (ctx.opt.table && !msgbus_outbox_table_name_valid(ctx.opt.table))
         return usage_error("invalid table name %s", ctx.opt.table);
+#if !HAVE_PQ
+    if (ctx.opt.conninfo)     /* now, not on each page */
+        return outbox_not_built("--pg", "PostgreSQL", "--with-pq");
+#endif
     listen_addr addr;
     if (parse_listen(ctx.opt.listen, &addr) < 0)
         return usage_error("bad --listen %s (use HOST:PORT with a numeric address, [::1]:PORT"

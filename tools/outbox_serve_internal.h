@@ -5,6 +5,7 @@
 #ifndef OUTBOX_SERVE_INTERNAL_H
 #define OUTBOX_SERVE_INTERNAL_H
 
+#include <config.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,7 +14,11 @@
 #include <microhttpd.h>
 #include <msgbus/msgbus.h>
 #include <msgbus/sqlite.h>
+#if HAVE_PQ
 #include <msgbus/pg.h>
+#else
+typedef struct pg_conn PGconn;  /* never opened: built without PostgreSQL */
+#endif
 
 /* HTTP threads, and database connections: one each, one for the sampler. */
 #define SERVE_THREADS 4

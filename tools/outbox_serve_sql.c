@@ -31,6 +31,15 @@ static int sqlite_error(serve_conn *c, msgbus_error *err)
     return msgbus_error_set(err, MSGBUS_EIO, NULL, "%s", sqlite3_errmsg(c->db));
 }
 
+static int add_type(json_t *list, const char *type, long long dead, long long failed)
+{
+    json_t *o = json_pack("{s:s, s:I, s:I}", "type", type, "dead", (json_int_t)dead, "failed",
+                          (json_int_t)failed);
+    return o ? json_array_append_new(list, o) : -1;
+}
+
+/* The same two queries on PostgreSQL, when built. */
+#if HAVE_PQ
 static int pg_error(PGresult *res, serve_conn *c, msgbus_error *err)
 {
     char text[400];
@@ -39,6 +48,50 @@ static int pg_error(PGresult *res, serve_conn *c, msgbus_error *err)
     PQclear(res);
     return msgbus_error_set(err, MSGBUS_EIO, NULL, "PostgreSQL: %s", text);
 }
+
+static int pg_metrics(serve_conn *c, const char *table, int64_t now, serve_metrics *out,
+                      msgbus_error *err)
+{
+    char sql[1024];
+    const char *t = table_of(table);
+    snprintf(sql, sizeof sql, METRICS_SQL("$1::bigint"), t, t);
+    char a[24];
+    snprintf(a, sizeof a, "%lld", (long long)(now - 60000));
+    const char *params[1] = { a };
+    PGresult *res = PQexecParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return pg_error(res, c, err);
+    out->attempts = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    out->processed_last_minute = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+static int pg_failing_types(serve_conn *c, const char *sql, json_t *list, msgbus_error *err)
+{
+    PGresult *res = PQexecParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return pg_error(res, c, err);
+    for (int i = 0; i < PQntuples(res); i++)
+        add_type(list, PQgetvalue(res, i, 0), strtoll(PQgetvalue(res, i, 1), NULL, 10),
+                 strtoll(PQgetvalue(res, i, 2), NULL, 10));
+    PQclear(res);
+    return 0;
+}
+#else
+static int pg_metrics(serve_conn *c, const char *table, int64_t now, serve_metrics *out,
+                      msgbus_error *err)
+{
+    (void)c, (void)table, (void)now, (void)out;
+    return msgbus_error_set(err, MSGBUS_EIO, NULL, "built without PostgreSQL");
+}
+
+static int pg_failing_types(serve_conn *c, const char *sql, json_t *list, msgbus_error *err)
+{
+    (void)c, (void)sql, (void)list;
+    return msgbus_error_set(err, MSGBUS_EIO, NULL, "built without PostgreSQL");
+}
+#endif
 
 int serve_sql_metrics(serve_conn *c, const char *table, int64_t now, serve_metrics *out,
                       msgbus_error *err)
@@ -60,25 +113,7 @@ int serve_sql_metrics(serve_conn *c, const char *table, int64_t now, serve_metri
         sqlite3_finalize(st);
         return rc == SQLITE_ROW ? 0 : sqlite_error(c, err);
     }
-    const char *t = table_of(table);
-    snprintf(sql, sizeof sql, METRICS_SQL("$1::bigint"), t, t);
-    char a[24];
-    snprintf(a, sizeof a, "%lld", (long long)(now - 60000));
-    const char *params[1] = { a };
-    PGresult *res = PQexecParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-        return pg_error(res, c, err);
-    out->attempts = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    out->processed_last_minute = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    PQclear(res);
-    return 0;
-}
-
-static int add_type(json_t *list, const char *type, long long dead, long long failed)
-{
-    json_t *o = json_pack("{s:s, s:I, s:I}", "type", type, "dead", (json_int_t)dead, "failed",
-                          (json_int_t)failed);
-    return o ? json_array_append_new(list, o) : -1;
+    return pg_metrics(c, table, now, out, err);
 }
 
 int serve_sql_failing_types(serve_conn *c, const char *table, json_t **out, msgbus_error *err)
@@ -105,16 +140,9 @@ int serve_sql_failing_types(serve_conn *c, const char *table, json_t **out, msgb
             json_decref(list);
             return sqlite_error(c, err);
         }
-    } else {
-        PGresult *res = PQexecParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            json_decref(list);
-            return pg_error(res, c, err);
-        }
-        for (int i = 0; i < PQntuples(res); i++)
-            add_type(list, PQgetvalue(res, i, 0), strtoll(PQgetvalue(res, i, 1), NULL, 10),
-                     strtoll(PQgetvalue(res, i, 2), NULL, 10));
-        PQclear(res);
+    } else if (pg_failing_types(c, sql, list, err) < 0) {
+        json_decref(list);
+        return err->code;
     }
     *out = list;
     return 0;

@@ -16,28 +16,10 @@
 #define ACQUIRE_WAIT_S 10
 #define RATE_WINDOW_MS 60000
 
-static int open_conn(serve_store *s, serve_conn *c, msgbus_error *err)
+/* PostgreSQL, when built: open, lost, closed. */
+#if HAVE_PQ
+static int open_pg_conn(const serve_options *o, serve_conn *c, msgbus_error *err)
 {
-    const serve_options *o = s->opt;
-    if (o->db) {
-        /* Never create a database: a typo must not look like an empty outbox. */
-        if (access(o->db, F_OK) != 0)
-            return msgbus_error_set(err, MSGBUS_EIO, NULL, "%s: %s", o->db, strerror(errno));
-        if (sqlite3_open_v2(o->db, &c->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-            msgbus_error_set(err, MSGBUS_EIO, NULL, "%s: %s", o->db, sqlite3_errmsg(c->db));
-            sqlite3_close(c->db);
-            c->db = NULL;
-            return MSGBUS_EIO;
-        }
-        /* As the CLI: a page waits for a busy database, not forever. */
-        sqlite3_busy_timeout(c->db, 5000);
-        if (msgbus_sqlite_outbox_new(c->db, o->table, MSGBUS_SQLITE_NO_CREATE, &c->repo, err) < 0) {
-            sqlite3_close(c->db);
-            c->db = NULL;
-            return MSGBUS_EIO;
-        }
-        return 0;
-    }
     c->pg = PQconnectdb(o->conninfo);
     if (PQstatus(c->pg) != CONNECTION_OK) {
         char text[400];
@@ -56,6 +38,52 @@ static int open_conn(serve_store *s, serve_conn *c, msgbus_error *err)
     return 0;
 }
 
+static bool pg_lost(const serve_conn *c)
+{
+    return c->pg && PQstatus(c->pg) != CONNECTION_OK;
+}
+
+static void close_pg_conn(serve_conn *c)
+{
+    if (c->pg)
+        PQfinish(c->pg);
+    c->pg = NULL;
+}
+#else
+static int open_pg_conn(const serve_options *o, serve_conn *c, msgbus_error *err)
+{
+    (void)o, (void)c;
+    return msgbus_error_set(err, MSGBUS_EIO, NULL, "built without PostgreSQL (configure --with-pq)");
+}
+
+static bool pg_lost(const serve_conn *c) { (void)c; return false; }
+static void close_pg_conn(serve_conn *c) { (void)c; }
+#endif
+
+static int open_conn(serve_store *s, serve_conn *c, msgbus_error *err)
+{
+    const serve_options *o = s->opt;
+    if (!o->db)
+        return open_pg_conn(o, c, err);
+    /* Never create a database: a typo must not look like an empty outbox. */
+    if (access(o->db, F_OK) != 0)
+        return msgbus_error_set(err, MSGBUS_EIO, NULL, "%s: %s", o->db, strerror(errno));
+    if (sqlite3_open_v2(o->db, &c->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        msgbus_error_set(err, MSGBUS_EIO, NULL, "%s: %s", o->db, sqlite3_errmsg(c->db));
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return MSGBUS_EIO;
+    }
+    /* As the CLI: a page waits for a busy database, not forever. */
+    sqlite3_busy_timeout(c->db, 5000);
+    if (msgbus_sqlite_outbox_new(c->db, o->table, MSGBUS_SQLITE_NO_CREATE, &c->repo, err) < 0) {
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return MSGBUS_EIO;
+    }
+    return 0;
+}
+
 static void close_conn(serve_conn *c)
 {
     msgbus_outbox_repo_free(c->repo);
@@ -63,9 +91,7 @@ static void close_conn(serve_conn *c)
     if (c->db)
         sqlite3_close(c->db);
     c->db = NULL;
-    if (c->pg)
-        PQfinish(c->pg);
-    c->pg = NULL;
+    close_pg_conn(c);
 }
 
 serve_conn *serve_store_acquire(serve_store *s, msgbus_error *err)
@@ -90,7 +116,7 @@ serve_conn *serve_store_acquire(serve_store *s, msgbus_error *err)
                          s->name, ACQUIRE_WAIT_S);
         return NULL;
     }
-    if (c->repo && c->pg && PQstatus(c->pg) != CONNECTION_OK)
+    if (c->repo && pg_lost(c))
         close_conn(c);
     if (!c->repo && open_conn(s, c, err) < 0) {
         serve_store_release(s, c, true);

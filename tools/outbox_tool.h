@@ -13,13 +13,18 @@
 #ifndef OUTBOX_TOOL_H
 #define OUTBOX_TOOL_H
 
+#include <config.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <jansson.h>
 #include <msgbus/msgbus.h>
 #include <msgbus/sqlite.h>
+#if HAVE_PQ
 #include <msgbus/pg.h>
+#else
+typedef struct pg_conn PGconn;  /* never opened: built without PostgreSQL */
+#endif
 
 #define OUTBOX_PROG "msgbus-outbox"
 
@@ -52,10 +57,15 @@ int outbox_usage(const char *fmt, ...)
     ;
 
 /* Opens t->where (SQLite) or t->conninfo (PostgreSQL) and its table,
- * never creating either: 0, or 1 after printing why.  outbox_close frees
+ * never creating either: 0, or 1 after printing why (2 for --pg when
+ * built without PostgreSQL).  outbox_close frees
  * what was opened (main calls it). */
 int outbox_open(outbox_tool *t);
 void outbox_close(outbox_tool *t);
+
+/* Prints "msgbus-outbox: OPTION: this msgbus-outbox was built without
+ * WHAT (configure WITH)" on stderr; returns 2. */
+int outbox_not_built(const char *option, const char *what, const char *with);
 
 /* Prints "msgbus-outbox: DATABASE: TEXT" on stderr; returns 1. */
 int outbox_fail(const outbox_tool *t, const msgbus_error *err);

@@ -20,6 +20,14 @@ int outbox_usage(const char *fmt, ...)
     return 2;
 }
 
+int outbox_not_built(const char *option, const char *what, const char *with)
+{
+    fprintf(stderr, "%s: %s: this %s was built without %s (configure %s)\n", OUTBOX_PROG, option,
+            OUTBOX_PROG, what, with);
+    return 2;
+}
+
+#if HAVE_PQ
 /* Opens the PostgreSQL table (never created here: a typo must not look
  * empty). */
 static int open_pg(outbox_tool *t)
@@ -39,6 +47,25 @@ static int open_pg(outbox_tool *t)
         return outbox_fail(t, &err);
     return 0;
 }
+
+static void close_pg(outbox_tool *t)
+{
+    if (t->pg)
+        PQfinish(t->pg);
+    t->pg = NULL;
+}
+#else
+static int open_pg(outbox_tool *t)
+{
+    (void)t;
+    return outbox_not_built("--pg", "PostgreSQL", "--with-pq");
+}
+
+static void close_pg(outbox_tool *t)
+{
+    (void)t;
+}
+#endif
 
 /* The same on an SQLite file, which must exist. */
 static int open_sqlite(outbox_tool *t)
@@ -67,9 +94,7 @@ void outbox_close(outbox_tool *t)
 {
     msgbus_outbox_repo_free(t->repo);
     t->repo = NULL;
-    if (t->pg)
-        PQfinish(t->pg);
-    t->pg = NULL;
+    close_pg(t);
     sqlite3_close(t->db);
     t->db = NULL;
 }
