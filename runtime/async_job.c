@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include "async_internal.h"
+#include "clock.h"
 
 /* About what a hand-off to another worker costs (queue, wake-up). */
 #define HANDOFF_NS 20000u
@@ -301,13 +302,6 @@ static int grow_calls(async_scratch *s, size_t n)
     return 0;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Runs one call here; true when its end was the last of its message (see
  * async_call_end).  Keeps a running mean of its handler's cost: every call
  * of a handler that is slow or not known yet, one call in SAMPLE of a
@@ -321,9 +315,9 @@ static bool run_here(async_call *call, unsigned tick)
     int status;
     if (old != 0 && old <= HANDOFF_NS && tick % SAMPLE != 0)
         return async_call_end(call, async_call_run(call));
-    start = now_ns();
+    start = clock_mono_ns();
     status = async_call_run(call);
-    took = now_ns() - start;
+    took = clock_mono_ns() - start;
     if (took > 1000000000u)
         took = 1000000000u;
     mean = old == 0 ? (unsigned)took + 1 : old - old / 8 + (unsigned)(took / 8);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "bus_internal.h"
+#include "clock.h"
 
 int msgbus_use(msgbus_bus *bus, msgbus_before_fn before, msgbus_after_fn after,
                void *userdata)
@@ -25,26 +26,19 @@ int msgbus_use(msgbus_bus *bus, msgbus_before_fn before, msgbus_after_fn after,
     return 0;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* One attempt: befores in order, the handler, afters in reverse. */
 int middleware_attempt(msgbus_bus *bus, msgbus_ctx *ctx, const handler_entry *h,
                        const msgbus_msg *msg, bool *retry)
 {
     size_t ran, i;
     int status = 0;
-    uint64_t start = now_ns(), elapsed;
+    uint64_t start = clock_mono_ns(), elapsed;
     for (ran = 0; ran < bus->n_mw && status == 0; ran++)
         if (bus->mw[ran].before)
             status = bus->mw[ran].before(ctx, msg, bus->mw[ran].userdata);
     if (status == 0)
         status = bus_invoke(ctx, h, msg);
-    elapsed = now_ns() - start;
+    elapsed = clock_mono_ns() - start;
     for (i = ran; i-- > 0;) {
         if (bus->mw[i].after) {
             int r = bus->mw[i].after(ctx, msg, status, elapsed, bus->mw[i].userdata);

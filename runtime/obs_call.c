@@ -4,20 +4,14 @@
  * NULL test. */
 #define _POSIX_C_SOURCE 200809L
 #include "obs_internal.h"
+#include "clock.h"
 
 #include <time.h>
-
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void obs_call_begin_slow(msgbus_ctx *ctx, obs_call *call)
 {
     struct bus_obs *obs = ctx->bus->obs;
-    call->started_ns = obs && obs->metrics_on ? monotonic_ns() : 0;
+    call->started_ns = obs && obs->metrics_on ? clock_mono_ns() : 0;
 }
 
 void obs_call_end_slow(msgbus_ctx *ctx, const handler_entry *h, int status,
@@ -27,7 +21,7 @@ void obs_call_end_slow(msgbus_ctx *ctx, const handler_entry *h, int status,
     const msgbus_type *type = ctx->msg ? ctx->msg->type : NULL;
     if (obs->metrics_on)
         metrics_record(obs, h, type, status, ctx->attempt > 1,
-                       call->started_ns ? monotonic_ns() - call->started_ns : 0);
+                       call->started_ns ? clock_mono_ns() - call->started_ns : 0);
     if (status >= 0 || !obs->event_fn)
         return;
     msgbus_event ev = { 0 };

@@ -3,6 +3,7 @@
  * dead-letter it. */
 #define _POSIX_C_SOURCE 200809L  /* clock_gettime */
 #include "outbox_internal.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -173,13 +174,6 @@ static int process_row(msgbus_bus *bus, msgbus_outbox_repo *repo,
     return record_failure(bus, repo, opts, row, why, stats, err);
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* An event about the relay step as a whole. */
 static void step_event(msgbus_bus *bus, msgbus_event_kind kind, const msgbus_outbox_stats *st,
                        int64_t duration_ms)
@@ -236,7 +230,7 @@ int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
      * that dies leaves nothing behind and its rows are free at once; the
      * lease still guards them against relays that do not share the unit
      * of work (a PostgreSQL relay running handlers outside it). */
-    int64_t started = monotonic_ms();
+    int64_t started = clock_mono_ms();
     int rc = atomic ? ops->begin_batch(repo->self, err) : 0;
     if (rc < 0)
         return rc;
@@ -265,7 +259,7 @@ int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
         if (released < 0 || end < 0)
             rc = msgbus_error_set(err, released < 0 ? released : end, NULL, "%s", rerr.text);
         msgbus_outbox_rows_free(rows, n);
-        step_event(bus, MSGBUS_EVENT_BATCH_DONE, stats, monotonic_ms() - started);
+        step_event(bus, MSGBUS_EVENT_BATCH_DONE, stats, clock_mono_ms() - started);
         return rc;
     }
     if (atomic) {
@@ -277,6 +271,6 @@ int msgbus_process_outbox(msgbus_bus *bus, msgbus_outbox_repo *repo,
     msgbus_outbox_rows_free(rows, n);
     /* An idle poll says nothing. */
     if (rc == 0 && (stats->claimed > 0 || stats->reclaimed > 0))
-        step_event(bus, MSGBUS_EVENT_BATCH_DONE, stats, monotonic_ms() - started);
+        step_event(bus, MSGBUS_EVENT_BATCH_DONE, stats, clock_mono_ms() - started);
     return rc;
 }

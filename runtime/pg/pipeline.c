@@ -2,6 +2,7 @@
  * mode), a relay's statements sent together, and LISTEN/NOTIFY wake-ups
  * for relays. */
 #include "pg_internal.h"
+#include "../clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -145,22 +146,15 @@ static int take_notifies(pg_repo *r, msgbus_error *err)
     return got;
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int msgbus_pg_outbox_wait(msgbus_outbox_repo *repo, int timeout_ms, msgbus_error *err)
 {
     pg_repo *r = pg_repo_of(repo);
     if (!r)
         return not_pg(err);
     int got = take_notifies(r, err);
-    int64_t end = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t end = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     while (got == 0) {
-        int64_t left = end - monotonic_ms();
+        int64_t left = end - clock_mono_ms();
         if (left <= 0)
             return 0;
         struct pollfd p = { .fd = PQsocket(r->conn), .events = POLLIN };
