@@ -1,10 +1,13 @@
 /* fault_stream.c - the JetStream stream of the fault tests:
  *   fault_stream URLS NAME SUBJECT REPLICAS DUP_SECONDS   creates it
  *   fault_stream URLS NAME                                 prints "MSGS LEADER"
- *   fault_stream URLS NAME current REPLICAS                prints "MSGS LEADER" and each
- *                                   replica's state; exits 0 only when the stream
- *                                   has a leader and REPLICAS - 1 followers, all
- *                                   current (caught up, online)
+ *   fault_stream URLS NAME current REPLICAS                prints "MSGS LEADER last=SEQ" and
+ *                                   each follower's state; exits 0 only when the
+ *                                   stream has a leader and REPLICAS - 1 followers,
+ *                                   all current (online, heard from lately, no
+ *                                   Raft lag).  That is the leader's view of the
+ *                                   Raft log: a follower still restoring the stream
+ *                                   itself may pass, so compare each node's /jsz.
  *   fault_stream URLS NAME get SEQ...                      prints "SEQ MSG-ID" for
  *                                   each (MSG-ID "-" when the sequence holds none)
  * URLS may list a cluster's servers, separated by commas. */
@@ -63,7 +66,8 @@ int main(int argc, char **argv)
         s = js_GetStreamInfo(&si, js, argv[2], NULL, &jerr);
         if (s == NATS_OK) {
             const jsClusterInfo *c = si->Cluster;
-            printf("%llu %s", (unsigned long long)si->State.Msgs, c && c->Leader ? c->Leader : "-");
+            printf("%llu %s last=%llu", (unsigned long long)si->State.Msgs,
+                   c && c->Leader ? c->Leader : "-", (unsigned long long)si->State.LastSeq);
             for (int i = 0; c && i < c->ReplicasLen; i++) {
                 const jsPeerInfo *p = c->Replicas[i];
                 printf(" %s:%s,lag=%llu", p->Name, p->Offline ? "offline" : p->Current ? "current" : "behind",
