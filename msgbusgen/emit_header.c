@@ -121,12 +121,10 @@ static void emit_member(emitter *e, const decl *d, const field *f)
     em_doc(e, f->doc, 4);
     switch (t->form) {
     case TF_LIST:
-        member_line(e, em_fmt(e, "size_t n_%s", f->name), NULL);
-        member_line(e, c_declaration(e, ctype, "*", f->name), comment);
-        return;
     case TF_MAP:
         member_line(e, em_fmt(e, "size_t n_%s", f->name), NULL);
-        member_line(e, c_declaration(e, em_entry_name(e, d, f), "*", f->name), comment);
+        member_line(e, c_declaration(e, em_level_array_ctype(e, d, f, 0), "*", f->name),
+                    comment);
         return;
     case TF_SINGLE:
         break;
@@ -145,24 +143,48 @@ static void emit_member(emitter *e, const decl *d, const field *f)
     }
 }
 
-/* The entry struct of each map field, which must precede the message. */
+/* The entry struct of a map level, and the struct of a nested level. */
+static void emit_level(emitter *e, const decl *d, const field *f, size_t j)
+{
+    const char *level = em_level_name(e, d, f, j);
+    bool map = em_level_form(&f->type, j) == TF_MAP;
+
+    if (map) {
+        const char *entry = em_level_array_ctype(e, d, f, j);
+        if (j == 0)
+            em_printf(e, "\n/* An entry of %s.%s: %s. */\n", em_c_name(e, d), f->name,
+                      em_schema_type(e, &f->type));
+        else
+            em_printf(e, "\n/* An entry of %s. */\n", level);
+        em_printf(e, "typedef struct %s {\n", entry);
+        member_line(e, "char *key", NULL);
+        member_line(e, c_declaration(e, em_level_value_ctype(e, d, f, j), "", "value"), NULL);
+        em_printf(e, "} %s;\n", entry);
+    }
+    if (j == 0)
+        return;
+    em_printf(e, "\n/* A %s inside %s.%s (nesting level %zu). */\n", map ? "map" : "list",
+              em_c_name(e, d), f->name, j);
+    em_printf(e, "typedef struct %s {\n", level);
+    member_line(e, "size_t n", NULL);
+    member_line(e, c_declaration(e, em_level_array_ctype(e, d, f, j), "*",
+                                 map ? "entries" : "items"), NULL);
+    em_printf(e, "} %s;\n", level);
+}
+
+/* The entry struct of each map field and the structs of nested lists and
+ * maps, innermost first: they must precede the message. */
 static void emit_map_entries(emitter *e, const decl *d)
 {
-    size_t i;
+    size_t i, j;
 
     for (i = 0; i < d->n_fields; i++) {
         const field *f = &d->fields[i];
-        const char *entry;
 
-        if (f->type.form != TF_MAP)
+        if (f->type.form == TF_SINGLE)
             continue;
-        entry = em_entry_name(e, d, f);
-        em_printf(e, "\n/* An entry of %s.%s: %s. */\n", em_c_name(e, d), f->name,
-                  em_schema_type(e, &f->type));
-        em_printf(e, "typedef struct %s {\n", entry);
-        member_line(e, "char *key", NULL);
-        member_line(e, c_declaration(e, em_elem_ctype(e, &f->type), "", "value"), NULL);
-        em_printf(e, "} %s;\n", entry);
+        for (j = f->type.n_inner + 1; j-- > 0;)
+            emit_level(e, d, f, j);
     }
 }
 
@@ -242,7 +264,9 @@ static void emit_in_order(emitter *e, size_t at, struct_order *order)
 
         if (!t->resolved || t->resolved->kind != DECL_RECORD)
             continue;
-        if (t->form == TF_LIST || (t->form == TF_SINGLE && t->optional))
+        /* Only a map's entries hold the element by value. */
+        if (em_level_form(t, t->form == TF_SINGLE ? 0 : t->n_inner) == TF_LIST ||
+            (t->form == TF_SINGLE && t->optional))
             continue;
         dep = local_index(e, order, t->resolved);
         if (dep < e->s->n_decls)
