@@ -135,7 +135,9 @@ static const char nested_json[] =
     "\"rows\":[{\"x\":1,\"y\":2},{}],\"cube\":[[[7,8]],[]],"
     "\"places\":{\"home\":{\"desk\":{\"label\":\"d\",\"tags\":[\"t\"]}}},"
     "\"colors\":[[\"BLUE\",\"RED\"]],\"stamps\":{\"t\":[\"2024-05-01T12:00:00Z\"]},"
-    "\"blobs\":[[\"AAE=\"]],\"big\":[[18446744073709551615]]}";
+    "\"blobs\":[[\"AAE=\"]],\"big\":[[18446744073709551615]],"
+    "\"tree\":{\"name\":\"r\",\"children\":{\"a\":{\"name\":\"l\",\"children\":{},"
+    "\"forest\":[]}},\"forest\":[{},{\"b\":{\"name\":\"x\",\"children\":{},\"forest\":[]}}]}}";
 
 /* One all-types message: its descriptor, JSON text and generated encoder. */
 struct codec_state {

@@ -245,7 +245,7 @@ START_TEST(decode_agrees_on_both_forms)
 }
 END_TEST
 
-/* The filled document with one field replaced; static buffer. */
+/* The minimal document with one field set; static buffer. */
 static const char *doc_with(const char *key, const char *value)
 {
     static const char *const names[] = { "coords", "tags", "rows", "cube", "places",
@@ -257,6 +257,8 @@ static const char *doc_with(const char *key, const char *value)
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\"%s\":%s", i ? "," : "", names[i],
                               strcmp(names[i], key) == 0 ? value
                               : strchr("tps", names[i][0]) ? "{}" : "[]");
+    if (strcmp(key, "tree") == 0)      /* optional: only when asked for */
+        n += (size_t)snprintf(buf + n, sizeof buf - n, ",\"tree\":%s", value);
     snprintf(buf + n, sizeof buf - n, "}");
     return buf;
 }
@@ -421,6 +423,35 @@ START_TEST(copy_equal_clear)
 }
 END_TEST
 
+START_TEST(records_holding_themselves)
+{
+    static const char text[] =
+        "{\"coords\":[],\"tags\":{},\"rows\":[],\"cube\":[],\"places\":{},\"colors\":[],"
+        "\"stamps\":{},\"blobs\":[],\"big\":[],\"tree\":{\"name\":\"root\","
+        "\"children\":{\"a\":{\"name\":\"leaf\",\"children\":{},\"forest\":[]}},"
+        "\"forest\":[{},{\"b\":{\"name\":\"deep\",\"children\":{},\"forest\":[{}]}}]}}";
+    test_all_Nested m, copy;
+    msgbus_error err;
+    ck_assert_int_eq(decode_both(text, &m, &err), 0);
+    ck_assert_ptr_nonnull(m.tree);
+    ck_assert_str_eq(m.tree->children[0].value.name, "leaf");
+    ck_assert_uint_eq(m.tree->forest[0].n, 0);
+    ck_assert_str_eq(m.tree->forest[1].entries[0].key, "b");
+    ck_assert_str_eq(m.tree->forest[1].entries[0].value.name, "deep");
+    char *again = encode(&m);
+    ck_assert_str_eq(again, text);
+    free(again);
+    ck_assert_int_eq(test_all_Nested_copy(&copy, &m), 0);
+    ck_assert(test_all_Nested_equal(&copy, &m));
+    copy.tree->forest[1].entries[0].value.name[0] = 'D';
+    ck_assert(!test_all_Nested_equal(&copy, &m));
+    test_all_Nested_clear(&copy);
+    expect_error("tree", "{\"name\":\"r\",\"children\":{},\"forest\":[{\"x\":{\"name\":1}}]}",
+                 MSGBUS_ETYPE, "$.tree.forest[0][\"x\"].name", NULL);
+    test_all_Nested_clear(&m);
+}
+END_TEST
+
 START_TEST(descriptors_describe_levels)
 {
     /* cube: list<list<list<int32>>>, three levels chained by .element. */
@@ -456,6 +487,7 @@ static Suite *nested_suite(void)
     tcase_add_test(tc, decode_depth_counts_inner_levels);
     tcase_add_test(tc, encode_errors_have_paths);
     tcase_add_test(tc, copy_equal_clear);
+    tcase_add_test(tc, records_holding_themselves);
     tcase_add_test(tc, descriptors_describe_levels);
     suite_add_tcase(s, tc);
     return s;
