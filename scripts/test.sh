@@ -72,8 +72,8 @@ fi
 cd "$top"
 
 # 3. The fault tests at full size (servers crash, stall, lose their
-# leader) and the 3-minute soak, in the ASan build: about 15 minutes,
-# mostly waiting on the servers.
+# leader) and the 3-minute soak, in the ASan build: about 7 minutes (the
+# soak 4 of them), mostly waiting on the servers.
 cd _build-test
 if [ -f Makefile ]; then
     make check-faults >faults.log 2>&1 || cat tests/fault-*.log
