@@ -60,8 +60,8 @@ int main(int argc, char **argv)
             natsMsg_Destroy(m);
         }
     } else if (s == NATS_OK && current) {
-        /* As the leader sees its followers: a replica is current once it
-         * has every entry and was heard from recently. */
+        /* As the leader sees its followers' Raft logs: current (heard
+         * from lately) and no lag. */
         int caught_up = 0;
         s = js_GetStreamInfo(&si, js, argv[2], NULL, &jerr);
         if (s == NATS_OK) {
