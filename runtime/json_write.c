@@ -46,19 +46,6 @@ static inline int put_char(writer *w, char c)
     return 0;
 }
 
-/* Bytes a JSON string cannot hold as they are: '"', '\\', controls (1),
- * and the lead bytes of multi-byte UTF-8, which are checked (2). */
-static const unsigned char string_class[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-};
-
 /* A JSON string: escapes '"', '\\' and control characters; other UTF-8 is
  * copied as is after checking that it is well-formed.  Returns 0,
  * MSGBUS_ENOMEM, or MSGBUS_EINVAL with *bad at the offending byte. */
@@ -71,24 +58,17 @@ static int write_string(msgbus_buf *b, const char *s, size_t *bad)
     if (b->cap - b->len <= n + 2 && msgbus_buf_reserve(b, n + 2) < 0)
         return MSGBUS_ENOMEM;
     b->data[b->len++] = '"';
-    while (i < n) {
-        while (n - i >= 8 && mb_json_plain8(u + i))
-            i += 8;
+    for (;;) {
+        i = mb_json_plain_end(u, i, n);
         if (i >= n)
             break;
         unsigned char c = u[i];
-        unsigned char cls = string_class[c];
-        if (cls == 0) {
-            i++;
-            continue;
-        }
-        if (cls == 2) {
-            size_t len = mb_utf8_sequence(u + i, n - i);
-            if (len == 0) {
+        if (c >= 0x80) {
+            i = mb_utf8_run_end(u, i, n);
+            if (i < n && u[i] >= 0x80) {
                 *bad = i;
                 return MSGBUS_EINVAL;
             }
-            i += len;
             continue;
         }
         char esc[6] = { '\\', 0, '0', '0', hex[c >> 4], hex[c & 15] };
