@@ -1,5 +1,8 @@
 /* differential.c - fuzz target: the codec's two forms and two encoders
  * must agree on any bytes, decoded as schemas/alltypes.msg's Everything.
+ *  - the generated decoder (X_decode) and the descriptor walk
+ *    (msgbus_value_decode) give the same status, error text, path, line,
+ *    column and position, and equal structs;
  *  - the text decoder and the tree decoder (over what Jansson parses from
  *    the same bytes, when it can and the bytes are JSON) give the same
  *    status and error path, and equal structs;
@@ -57,6 +60,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *text = (const char *)data;
 
     int rc = test_all_Everything_decode(text, size, &m, &err);
+    msgbus_error walk_err;
+    int wrc = msgbus_value_decode(&test_all_Everything_type, text, size, &other, &walk_err);
+    if (wrc != rc)
+        abort();
+    if (rc < 0 && (err.code != walk_err.code || strcmp(err.text, walk_err.text) != 0 ||
+                   strcmp(err.path, walk_err.path) != 0 || err.line != walk_err.line ||
+                   err.column != walk_err.column || err.position != walk_err.position))
+        abort();
+    if (rc == 0) {
+        if (!test_all_Everything_equal(&m, &other))
+            abort();
+        test_all_Everything_clear(&other);
+    }
     json_error_t jerr;
     json_t *j = json_loadb(text, size, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     /* Jansson is laxer on some malformed text (a raw NUL byte ends its
