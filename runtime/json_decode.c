@@ -62,7 +62,11 @@ static int decode_integer(mb_reader *r, const msgbus_field *f, void *p, const mb
                               TOKEN_ARGS(num.text, num.len));
     uint64_t magnitude = 0;
     bool fits = true;
-    for (size_t i = num.negative; i < num.len && fits; i++) {
+    size_t i = num.negative;
+    /* 19 digits always fit in 64 bits: no overflow test for those */
+    for (size_t short_end = num.len - i <= 19 ? num.len : i; i < short_end; i++)
+        magnitude = magnitude * 10 + (unsigned)(num.text[i] - '0');
+    for (; i < num.len && fits; i++) {
         unsigned d = (unsigned)(num.text[i] - '0');
         if (magnitude > (UINT64_MAX - d) / 10)
             fits = false;

@@ -476,10 +476,24 @@ int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool 
     *first = false;
     if (r->pos >= r->len || r->text[r->pos] != '"')
         return unexpected(r, at, "a string key");
-    int rc = mb_read_string(r, key ? MB_STRING_VIEW : MB_STRING_SKIP, key, key_len,
-                            key_has_nul, at);
-    if (rc < 0)
-        return rc;
+    /* Most keys are plain ASCII without escapes: viewed in place. */
+    const unsigned char *u = (const unsigned char *)r->text;
+    size_t end = mb_json_plain_end(u, r->pos + 1, r->len);
+    if (key && end < r->len && u[end] == '"') {
+        *key = (char *)r->text + r->pos + 1;
+        *key_len = end - r->pos - 1;
+        *key_has_nul = false;
+        r->pos = end + 1;
+    } else {
+        int rc = mb_read_string(r, key ? MB_STRING_VIEW : MB_STRING_SKIP, key, key_len,
+                                key_has_nul, at);
+        if (rc < 0)
+            return rc;
+    }
+    if (r->pos < r->len && r->text[r->pos] == ':') {
+        r->pos++;
+        return 1;
+    }
     mb_skip_space(r);
     if (r->pos >= r->len || r->text[r->pos] != ':')
         return unexpected(r, at, "':'");

@@ -71,8 +71,15 @@ static int write_string(msgbus_buf *b, const char *s, size_t *bad)
             }
             continue;
         }
-        char esc[6] = { '\\', 0, '0', '0', hex[c >> 4], hex[c & 15] };
+        /* the run before the escape, then the escape written in place */
+        size_t run = i - start;
+        if (b->cap - b->len <= run + 6 + (n - i) + 1 &&
+            msgbus_buf_reserve(b, run + 6 + (n - i) + 1) < 0)
+            return MSGBUS_ENOMEM;
+        memcpy(b->data + b->len, s + start, run);
+        char *esc = b->data + b->len + run;
         size_t esc_len = 2;
+        esc[0] = '\\';
         switch (c) {
         case '"': esc[1] = '"'; break;
         case '\\': esc[1] = '\\'; break;
@@ -81,15 +88,15 @@ static int write_string(msgbus_buf *b, const char *s, size_t *bad)
         case '\n': esc[1] = 'n'; break;
         case '\r': esc[1] = 'r'; break;
         case '\t': esc[1] = 't'; break;
-        default: esc[1] = 'u'; esc_len = 6; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            esc_len = 6;
+            break;
         }
-        /* the run before the escape, the escape, and the rest unescaped */
-        size_t run = i - start;
-        if (b->cap - b->len <= run + esc_len + (n - i) + 1 &&
-            msgbus_buf_reserve(b, run + esc_len + (n - i) + 1) < 0)
-            return MSGBUS_ENOMEM;
-        memcpy(b->data + b->len, s + start, run);
-        memcpy(b->data + b->len + run, esc, esc_len);
         b->len += run + esc_len;
         start = ++i;
     }
