@@ -56,33 +56,42 @@ int msgbus_json_get_message(const msgbus_type *type, msgbus_json_read_fn *read,
 /* Opens the object that must come next.  Returns 0, MSGBUS_ESYNTAX,
  * MSGBUS_ETYPE (not an object) or MSGBUS_ELIMIT (nested too deep). */
 int msgbus_json_get_object(msgbus_json_in *in, const msgbus_json_path *at);
+
 /* Moves to the next member of the open object: returns 1 with its key
  * (decoded, *len bytes, not NUL-terminated, valid until the next step),
  * 0 after the closing brace, or MSGBUS_ESYNTAX.  *first starts true. */
 int msgbus_json_get_key(msgbus_json_in *in, bool *first, const char **key, size_t *len,
                         const msgbus_json_path *at);
+
 /* Validates and skips the value of a member no field is named after.
  * Returns 0, MSGBUS_ESYNTAX or MSGBUS_ELIMIT. */
 int msgbus_json_get_skip(msgbus_json_in *in, const char *key, size_t len,
                          const msgbus_json_path *at);
+
 /* A key seen twice in one object.  Returns MSGBUS_ETYPE. */
 int msgbus_json_get_duplicate(msgbus_json_in *in, const msgbus_json_path *at);
+
 /* Field f of m had no member: copies its default, or fails if it has
  * none and is required.  Returns 0, MSGBUS_ETYPE or MSGBUS_ENOMEM. */
 int msgbus_json_get_missing(msgbus_json_in *in, const msgbus_field *f, void *m,
                             const msgbus_json_path *at);
+
 /* One value of f's element type into p, in its zero state.  Returns 0,
  * MSGBUS_ESYNTAX, MSGBUS_ETYPE, MSGBUS_ERANGE, MSGBUS_ELIMIT or
  * MSGBUS_ENOMEM. */
 int msgbus_json_get_value(msgbus_json_in *in, const msgbus_field *f, void *p,
                           const msgbus_json_path *at);
+
 /* The value of field f of m, whatever its form (optional, list, map...).
- * Returns as msgbus_json_get_value. */
+ * Returns 0, MSGBUS_ESYNTAX, MSGBUS_ETYPE, MSGBUS_ERANGE, MSGBUS_ELIMIT or
+ * MSGBUS_ENOMEM. */
 int msgbus_json_get_field(msgbus_json_in *in, const msgbus_field *f, void *m,
                           const msgbus_json_path *at);
-/* Opens the array that must come next for list field f.  Returns as
- * msgbus_json_get_object. */
+
+/* Opens the array that must come next.  Returns 0, MSGBUS_ESYNTAX,
+ * MSGBUS_ETYPE (not an array) or MSGBUS_ELIMIT (nested too deep). */
 int msgbus_json_get_array(msgbus_json_in *in, const msgbus_json_path *at);
+
 /* Moves to the next element of the open array of list field f of m:
  * returns 1 with *item at a new element in its zero state (counted in m
  * already), 0 after the closing bracket, MSGBUS_ESYNTAX or MSGBUS_ENOMEM.
