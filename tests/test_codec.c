@@ -999,6 +999,78 @@ START_TEST(buf_storage_and_take)
 }
 END_TEST
 
+/* The string writer and reader work eight bytes at a time; held here to
+ * a byte-at-a-time reference on strings that put every kind of byte at
+ * every offset of a word: ASCII, '"', '\\', controls, 2- to 4-byte UTF-8,
+ * in buffers that start small and grow at any point. */
+static size_t reference_escape(const char *s, char *out)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)*p;
+        } else if (*p < 0x20) {
+            static const char short_form[] = "btnvfr";
+            if (*p >= '\b' && *p <= '\r' && *p != '\v')
+                o += (size_t)sprintf(out + o, "\\%c", short_form[*p - '\b']);
+            else
+                o += (size_t)sprintf(out + o, "\\u%04x", *p);
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+START_TEST(strings_wordwise_against_reference)
+{
+    static const char *const pieces[] = { "a", "Z9", "\"", "\\", "\n", "\x01", "\x1f", "\t",
+                                          "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80",
+                                          "plain text ", "/" };
+    unsigned seed = 12345;
+    for (int round = 0; round < 3000; round++) {
+        char s[600] = "", expected[4000], storage[16];
+        size_t pieces_n = (size_t)(round % 70);
+        for (size_t k = 0; k < pieces_n; k++) {
+            seed = seed * 1103515245 + 12345;
+            strcat(s, pieces[(seed >> 16) % (sizeof pieces / sizeof *pieces)]);
+        }
+        size_t expected_len = reference_escape(s, expected);
+        msgbus_buf b;
+        msgbus_buf_init_storage(&b, storage, sizeof storage);
+        for (int k = 0; k < round % 11; k++)        /* any starting offset */
+            ck_assert_int_eq(msgbus_buf_append(&b, "x", 1), 0);
+        size_t before = b.len;
+        ck_assert_int_eq(msgbus_json_put_string(&b, s), 0);
+        ck_assert_uint_eq(b.len - before, expected_len);
+        ck_assert_str_eq(b.data + before, expected);
+        /* and the reader gives the string back */
+        char doc[4100];
+        snprintf(doc, sizeof doc, "{\"label\":%s,\"tags\":[%s]}", b.data + before,
+                 b.data + before);
+        test_all_Inner in;
+        msgbus_error err;
+        ck_assert_int_eq(msgbus_value_decode(&test_all_Inner_type, doc, strlen(doc), &in, &err), 0);
+        ck_assert_str_eq(in.label, s);
+        ck_assert_str_eq(in.tags[0], s);
+        test_all_Inner_clear(&in);
+        /* a broken UTF-8 byte anywhere is refused, the buffer still valid */
+        if (strlen(s) > 0) {
+            s[(size_t)round % strlen(s)] = (char)0xff;
+            msgbus_buf_reset(&b);
+            ck_assert_int_eq(msgbus_json_put_string(&b, s), MSGBUS_EINVAL);
+            ck_assert_uint_lt(b.len, b.cap);
+            ck_assert_int_eq(b.data[b.len], '\0');
+        }
+        msgbus_buf_clear(&b);
+    }
+}
+END_TEST
+
 START_TEST(floats_shortest)
 {
     static const double doubles[] = { 0.1, 1.0 / 3, 5e-324, 1.7976931348623157e308, -2.5, 100,
@@ -1193,6 +1265,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, floats_shortest);
     tcase_add_test(tc, generated_encode_errors);
     tcase_add_test(tc, buf_storage_and_take);
+    tcase_add_test(tc, strings_wordwise_against_reference);
     tcase_add_test(tc, copy_equal_clear);
     tcase_add_test(tc, module_find_type);
     tcase_add_test(tc, errors_and_strerror);
