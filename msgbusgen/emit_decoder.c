@@ -101,11 +101,9 @@ static int by_length(const void *a, const void *b)
 /* switch (len) { case N: if (memcmp(key, "name", N) == 0) i = k; ... } */
 static void emit_dispatch(emitter *e, const decl *d)
 {
-    const field **sorted = malloc(d->n_fields * sizeof *sorted);
+    const field **sorted = xcalloc(d->n_fields ? d->n_fields : 1, sizeof *sorted);
     size_t i;
 
-    if (!sorted)
-        abort();
     for (i = 0; i < d->n_fields; i++)
         sorted[i] = &d->fields[i];
     qsort(sorted, d->n_fields, sizeof *sorted, by_length);
