@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy.h"
 #include "json_read.h"
 #include "scalars.h"
 
@@ -323,7 +324,7 @@ int mb_read_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, boo
     if (escapes) {
         *n = unescape(r->text + start, raw, buf);
     } else {
-        memcpy(buf, r->text + start, raw);
+        mb_copy(buf, r->text + start, raw);
         buf[raw] = '\0';
         *n = raw;
     }
