@@ -55,13 +55,21 @@ static void read_element(emitter *e, const char *fields, size_t index, const typ
                   index, at_value, path);
 }
 
+/* A list read here element by element: its elements are values or
+ * records, not lists or maps themselves (those, like maps, go to
+ * msgbus_json_get_field, which walks any nesting). */
+static int plain_list(const type_ref *t)
+{
+    return t->form == TF_LIST;
+}
+
 /* The case of field `index` in the switch over matched fields. */
 static void read_field(emitter *e, const char *fields, const field *f, size_t index)
 {
     const type_ref *t = &f->type;
 
     em_printf(e, "        case %zu:\n", index);
-    if (t->optional || t->form == TF_MAP) {
+    if (t->optional || (t->form != TF_SINGLE && !plain_list(t))) {
         em_printf(e, "            rc = msgbus_json_get_field(in, &%s[%zu], m, &field);\n",
                   fields, index);
     } else if (t->form == TF_SINGLE) {
