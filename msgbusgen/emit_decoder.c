@@ -50,6 +50,9 @@ static void read_element(emitter *e, const char *fields, size_t index, const typ
     const decl *rec = local_record(e, t);
     if (rec)
         em_printf(e, "%src = %s(in, &%s, %s);\n", indent, read_name(e, rec), at_value, path);
+    else if (t->builtin == BT_STRING)
+        em_printf(e, "%src = msgbus_json_get_string(in, &%s[%zu], &%s, %s);\n", indent, fields,
+                  index, at_value, path);
     else
         em_printf(e, "%src = msgbus_json_get_value(in, &%s[%zu], &%s, %s);\n", indent, fields,
                   index, at_value, path);

@@ -1,7 +1,9 @@
 /* json_get.c - the reading steps of generated decoders (msgbus/json_get.h):
  * thin doors into json_decode.c and json_read.c, so a generated X_decode
  * and msgbus_value_decode share every rule, error text and position. */
+#include "copy.h"
 #include "json_decode.h"
+#include "scalars.h"
 
 int msgbus_json_get_message(const msgbus_type *type, msgbus_json_read_fn *read,
                             const char *text, size_t len, void *m, msgbus_error *err)
@@ -77,4 +79,31 @@ int msgbus_json_get_item(msgbus_json_in *in, const msgbus_field *f, void *m, boo
         return rc;
     rc = mb_decode_item(in, f, m, cap, item, at);
     return rc < 0 ? rc : 1;
+}
+
+int msgbus_json_get_string(msgbus_json_in *in, const msgbus_field *f, char **p,
+                           const msgbus_json_path *at)
+{
+    /* The common case in place: a string without escapes or non-ASCII
+     * bytes, copied straight out of the text.  Anything else, and any
+     * error, is the decoder's (mb_decode_value). */
+    if (!mb_is_tree(in)) {
+        mb_skip_space(in);
+        const unsigned char *u = (const unsigned char *)in->text;
+        size_t start = in->pos + 1;
+        if (in->pos < in->len && u[in->pos] == '"') {
+            size_t end = mb_json_plain_end(u, start, in->len);
+            if (end < in->len && u[end] == '"') {
+                char *copy = msgbus_malloc(end - start + 1);
+                if (!copy)
+                    return mb_reader_fail(in, MSGBUS_ENOMEM, start, at, "out of memory");
+                mb_copy(copy, u + start, end - start);
+                copy[end - start] = '\0';
+                *p = copy;
+                in->pos = end + 1;
+                return 0;
+            }
+        }
+    }
+    return mb_decode_value(in, f, p, at);
 }

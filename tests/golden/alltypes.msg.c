@@ -179,7 +179,7 @@ static int test_all_Inner_read_json(msgbus_json_in *in, void *message, const msg
         seen |= UINT64_C(1) << i;
         switch (i) {
         case 0:
-            rc = msgbus_json_get_value(in, &test_all_Inner_fields[0], &m->label, &field);
+            rc = msgbus_json_get_string(in, &test_all_Inner_fields[0], &m->label, &field);
             break;
         case 1:
         {
@@ -189,7 +189,7 @@ static int test_all_Inner_read_json(msgbus_json_in *in, void *message, const msg
             rc = msgbus_json_get_array(in, &field);
             while (rc == 0 && (rc = msgbus_json_get_item(in, &test_all_Inner_fields[1], m, &first_item, &cap, &item, &field)) == 1) {
                 msgbus_json_path step = { &field, MSGBUS_JSON_PATH_INDEX, NULL, 0, m->n_tags - 1 };
-                rc = msgbus_json_get_value(in, &test_all_Inner_fields[1], &*(char * *)item, &step);
+                rc = msgbus_json_get_string(in, &test_all_Inner_fields[1], &*(char * *)item, &step);
             }
             break;
         }
@@ -958,7 +958,7 @@ static int test_all_Everything_read_json(msgbus_json_in *in, void *message, cons
             rc = msgbus_json_get_value(in, &test_all_Everything_fields[10], &m->f64, &field);
             break;
         case 11:
-            rc = msgbus_json_get_value(in, &test_all_Everything_fields[11], &m->s, &field);
+            rc = msgbus_json_get_string(in, &test_all_Everything_fields[11], &m->s, &field);
             break;
         case 12:
             rc = msgbus_json_get_value(in, &test_all_Everything_fields[12], &m->raw, &field);
@@ -1057,7 +1057,7 @@ static int test_all_Everything_read_json(msgbus_json_in *in, void *message, cons
             rc = msgbus_json_get_value(in, &test_all_Everything_fields[31], &m->with_default, &field);
             break;
         case 32:
-            rc = msgbus_json_get_value(in, &test_all_Everything_fields[32], &m->name_default, &field);
+            rc = msgbus_json_get_string(in, &test_all_Everything_fields[32], &m->name_default, &field);
             break;
         case 33:
             rc = msgbus_json_get_value(in, &test_all_Everything_fields[33], &m->color_default, &field);

@@ -133,7 +133,7 @@ static int shop_common_Money_read_json(msgbus_json_in *in, void *message, const 
             rc = msgbus_json_get_value(in, &shop_common_Money_fields[0], &m->amount, &field);
             break;
         case 1:
-            rc = msgbus_json_get_value(in, &shop_common_Money_fields[1], &m->currency, &field);
+            rc = msgbus_json_get_string(in, &shop_common_Money_fields[1], &m->currency, &field);
             break;
         }
     }

@@ -475,10 +475,10 @@ static int Uses_read_json(msgbus_json_in *in, void *message, const msgbus_json_p
             rc = msgbus_json_get_value(in, &Uses_fields[12], &m->tiny, &field);
             break;
         case 13:
-            rc = msgbus_json_get_value(in, &Uses_fields[13], &m->s, &field);
+            rc = msgbus_json_get_string(in, &Uses_fields[13], &m->s, &field);
             break;
         case 14:
-            rc = msgbus_json_get_value(in, &Uses_fields[14], &m->empty, &field);
+            rc = msgbus_json_get_string(in, &Uses_fields[14], &m->empty, &field);
             break;
         case 15:
         {

@@ -175,10 +175,10 @@ static int shop_orders_Address_read_json(msgbus_json_in *in, void *message, cons
         seen |= UINT64_C(1) << i;
         switch (i) {
         case 0:
-            rc = msgbus_json_get_value(in, &shop_orders_Address_fields[0], &m->street, &field);
+            rc = msgbus_json_get_string(in, &shop_orders_Address_fields[0], &m->street, &field);
             break;
         case 1:
-            rc = msgbus_json_get_value(in, &shop_orders_Address_fields[1], &m->city, &field);
+            rc = msgbus_json_get_string(in, &shop_orders_Address_fields[1], &m->city, &field);
             break;
         case 2:
             rc = msgbus_json_get_field(in, &shop_orders_Address_fields[2], m, &field);
@@ -398,7 +398,7 @@ static int shop_orders_ProcessOrder_read_json(msgbus_json_in *in, void *message,
             rc = msgbus_json_get_value(in, &shop_orders_ProcessOrder_fields[0], &m->order_id, &field);
             break;
         case 1:
-            rc = msgbus_json_get_value(in, &shop_orders_ProcessOrder_fields[1], &m->customer, &field);
+            rc = msgbus_json_get_string(in, &shop_orders_ProcessOrder_fields[1], &m->customer, &field);
             break;
         case 2:
         {
@@ -408,7 +408,7 @@ static int shop_orders_ProcessOrder_read_json(msgbus_json_in *in, void *message,
             rc = msgbus_json_get_array(in, &field);
             while (rc == 0 && (rc = msgbus_json_get_item(in, &shop_orders_ProcessOrder_fields[2], m, &first_item, &cap, &item, &field)) == 1) {
                 msgbus_json_path step = { &field, MSGBUS_JSON_PATH_INDEX, NULL, 0, m->n_items - 1 };
-                rc = msgbus_json_get_value(in, &shop_orders_ProcessOrder_fields[2], &*(char * *)item, &step);
+                rc = msgbus_json_get_string(in, &shop_orders_ProcessOrder_fields[2], &*(char * *)item, &step);
             }
             break;
         }
@@ -719,7 +719,7 @@ static int shop_orders_OrderRejected_read_json(msgbus_json_in *in, void *message
             rc = msgbus_json_get_value(in, &shop_orders_OrderRejected_fields[0], &m->order_id, &field);
             break;
         case 1:
-            rc = msgbus_json_get_value(in, &shop_orders_OrderRejected_fields[1], &m->reason, &field);
+            rc = msgbus_json_get_string(in, &shop_orders_OrderRejected_fields[1], &m->reason, &field);
             break;
         }
     }

@@ -82,6 +82,12 @@ int msgbus_json_get_missing(msgbus_json_in *in, const msgbus_field *f, void *m,
 int msgbus_json_get_value(msgbus_json_in *in, const msgbus_field *f, void *p,
                           const msgbus_json_path *at);
 
+/* One string of string field f into *p (NULL): msgbus_json_get_value
+ * for strings, quicker on plain text.  Returns 0, MSGBUS_ESYNTAX,
+ * MSGBUS_ETYPE or MSGBUS_ENOMEM. */
+int msgbus_json_get_string(msgbus_json_in *in, const msgbus_field *f, char **p,
+                           const msgbus_json_path *at);
+
 /* The value of field f of m, whatever its form (optional, list, map...).
  * Returns 0, MSGBUS_ESYNTAX, MSGBUS_ETYPE, MSGBUS_ERANGE, MSGBUS_ELIMIT or
  * MSGBUS_ENOMEM. */
