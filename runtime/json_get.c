@@ -88,11 +88,14 @@ int msgbus_json_get_string(msgbus_json_in *in, const msgbus_field *f, char **p,
      * bytes, copied straight out of the text.  Anything else, and any
      * error, is the decoder's (mb_decode_value). */
     if (!mb_is_tree(in)) {
-        mb_skip_space(in);
         const unsigned char *u = (const unsigned char *)in->text;
-        size_t start = in->pos + 1;
-        if (in->pos < in->len && u[in->pos] == '"') {
-            size_t end = mb_json_plain_end(u, start, in->len);
+        size_t quote = in->pos;
+        if (quote < in->len && u[quote] != '"') {
+            mb_skip_space(in);
+            quote = in->pos;
+        }
+        if (quote < in->len && u[quote] == '"') {
+            size_t start = quote + 1, end = mb_json_plain_end(u, start, in->len);
             if (end < in->len && u[end] == '"') {
                 char *copy = msgbus_malloc(end - start + 1);
                 if (!copy)

@@ -457,6 +457,20 @@ int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool 
 {
     if (mb_is_tree(r))
         return tree_object_next(r, key, key_len, key_has_nul);
+    /* Compact text, as encoders write it: [,]"plain key": in one go. */
+    const unsigned char *u = (const unsigned char *)r->text;
+    size_t p = r->pos + !*first;
+    if (key && p < r->len && u[p] == '"' && (*first || u[r->pos] == ',')) {
+        size_t end = mb_json_plain_end(u, p + 1, r->len);
+        if (end + 1 < r->len && u[end] == '"' && u[end + 1] == ':') {
+            *key = (char *)r->text + p + 1;
+            *key_len = end - p - 1;
+            *key_has_nul = false;
+            *first = false;
+            r->pos = end + 2;
+            return 1;
+        }
+    }
     mb_skip_space(r);
     if (r->pos < r->len && r->text[r->pos] == '}' && *first) {
         r->pos++;
@@ -478,7 +492,6 @@ int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool 
     if (r->pos >= r->len || r->text[r->pos] != '"')
         return unexpected(r, at, "a string key");
     /* Most keys are plain ASCII without escapes: viewed in place. */
-    const unsigned char *u = (const unsigned char *)r->text;
     size_t end = mb_json_plain_end(u, r->pos + 1, r->len);
     if (key && end < r->len && u[end] == '"') {
         *key = (char *)r->text + r->pos + 1;
