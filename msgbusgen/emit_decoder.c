@@ -63,7 +63,7 @@ static void read_element(emitter *e, const char *fields, size_t index, const typ
  * msgbus_json_get_field, which walks any nesting). */
 static int plain_list(const type_ref *t)
 {
-    return t->form == TF_LIST;
+    return t->form == TF_LIST && t->n_inner == 0;
 }
 
 /* The case of field `index` in the switch over matched fields. */
