@@ -157,7 +157,10 @@ struct async_job {
     msgbus_error err;
     msgbus_results results;             /* storage reused job after job */
     msgbus_ctx shared;                  /* key/value pairs of this handle */
-    /* Called (lock held) when the job is over; the default pushes done. */
+    /* Called when the job is over, first ending (NULL, or lock not held
+     * but for a cancel at the start: it may touch only what the job owns),
+     * then finished (lock held; the default pushes done). */
+    void (*ending)(async_job *job);
     void (*finished)(async_job *job);
     void *owner;                        /* batch or relay */
     size_t index;                       /* position in a batch */

@@ -57,13 +57,18 @@ int results_grow(msgbus_results *r)
     if (items == NULL)
         return MSGBUS_ENOMEM;
     r->items = items;                   /* bigger, and cap unchanged: still right */
-    texts = msgbus_realloc(r->texts, cap * sizeof *texts);
+    /* Not realloc: that would copy every text, though only the failed
+     * entries' are written (a large block's untouched pages would all be
+     * read, and faulted in). */
+    texts = msgbus_malloc(cap * sizeof *texts);
     if (texts == NULL)
         return MSGBUS_ENOMEM;
-    /* The texts moved: the failed entries' pointers follow them. */
     for (i = 0; i < r->n; i++)
-        if (items[i].status != 0)
+        if (items[i].status != 0) {
+            memcpy(texts[i], r->texts[i], sizeof *texts);
             items[i].error = texts[i];
+        }
+    msgbus_free(r->texts);
     r->texts = texts;
     r->cap = cap;
     return 0;
