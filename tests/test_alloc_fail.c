@@ -338,9 +338,10 @@ START_TEST(async_bus_survives_every_allocation_failure)
 }
 END_TEST
 
-/* A batch of BATCH_N messages, one in flight at a time (so it needs no
- * more jobs than the warm free list holds): every outcome succeeded or ran
- * out of memory, and the results are where the outcomes say. */
+/* A batch of BATCH_N messages, one in flight at a time on one worker (so
+ * it needs no more jobs nor worker storage than the first batch left
+ * warm): every outcome succeeded or ran out of memory, and the results are
+ * where the outcomes say. */
 enum { BATCH_N = 6 };
 
 static void on_batch(msgbus_async *abus, int status, const msgbus_outcome *outcomes, size_t n,
@@ -384,7 +385,7 @@ START_TEST(async_batch_survives_every_allocation_failure)
     struct async_state s;
     bus_state_init(&s.b);
     msgbus_error err;
-    s.abus = msgbus_async_new(s.b.bus, 2, &err);
+    s.abus = msgbus_async_new(s.b.bus, 1, &err);
     ck_assert_ptr_nonnull(s.abus);
     ck_assert_int_eq(batch_op(&s), 0);
     fail_each_allocation("msgbus_async_batch_handle", batch_op, batch_op, &s);
