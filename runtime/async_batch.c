@@ -7,6 +7,7 @@
  * member that ends before those before it keeps its job (and the results
  * in it) parked until its turn, so no result is copied twice and no second
  * array of all the results is made. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "async_internal.h"
@@ -70,6 +71,24 @@ static void deliver(msgbus_async *abus, async_done *done)
     batch_free(b);
 }
 
+/* Grows the batch's results for k more: to what the members taken so far
+ * foretell for the whole batch once they are enough to go by, so that the
+ * results are not copied over and over as they grow.  A failure here is
+ * left to results_take to meet. */
+static void reserve(async_batch *b, size_t k)
+{
+    size_t want = b->all.n + k;
+    if (b->taken >= 64) {
+        /* The members to come as many results as those so far, and 1/16 more. */
+        double more = (double)b->all.n / (double)b->taken * (double)(b->n - b->taken) * 17 / 16;
+        if (more < (double)(SIZE_MAX / 2 - want))
+            want += (size_t)more;
+    }
+    if (want < 2 * b->all.cap)
+        want = 2 * b->all.cap;
+    results_reserve(&b->all, want);
+}
+
 /* Member i's results (in job, or none) join the batch's results (lock
  * held); its job goes back to the free list. */
 static void take(async_batch *b, size_t i, async_job *job)
@@ -79,6 +98,8 @@ static void take(async_batch *b, size_t i, async_job *job)
     o->n_results = 0;
     if (job == &no_job)
         return;
+    if (b->all.n + job->results.n > b->all.cap)
+        reserve(b, job->results.n);
     if (results_take(&b->all, &job->results, 0, job->results.n) == 0)
         o->n_results = job->results.n;
     else if (o->status == 0)
