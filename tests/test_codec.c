@@ -885,6 +885,34 @@ START_TEST(buf_storage_and_take)
 }
 END_TEST
 
+/* Stored JSON text goes into a buffer as it is, trimmed, and only after the
+ * decoders' own check: a bad text leaves the buffer as it was and says
+ * where the problem is. */
+START_TEST(buf_put_raw)
+{
+    static const char good[] = " \n{\"a\": [1.50, \"\\u00e9\", null]}\t ";
+    msgbus_buf b = { 0 };
+    msgbus_error err;
+    ck_assert_int_eq(msgbus_buf_append(&b, "[", 1), 0);
+    ck_assert_int_eq(msgbus_json_put_raw(&b, good, strlen(good), &err), 0);
+    ck_assert_str_eq(b.data, "[{\"a\": [1.50, \"\\u00e9\", null]}");
+    ck_assert_int_eq(msgbus_json_put_raw(&b, "{\"a\":\n 01}", 10, &err), MSGBUS_ESYNTAX);
+    ck_assert_int_eq(err.line, 2);
+    ck_assert_int_eq(err.column, 3);       /* the digit after the leading 0 */
+    ck_assert_int_eq(msgbus_json_put_raw(&b, "\"\xc3\"", 3, &err), MSGBUS_ESYNTAX);
+    ck_assert_int_eq(msgbus_json_put_raw(&b, "1 2", 3, &err), MSGBUS_ESYNTAX);
+    ck_assert_int_eq(msgbus_json_put_raw(&b, "", 0, &err), MSGBUS_ESYNTAX);
+    char deep[2 * MSGBUS_MAX_DEPTH + 4];
+    memset(deep, '[', MSGBUS_MAX_DEPTH + 2);
+    memset(deep + MSGBUS_MAX_DEPTH + 2, ']', MSGBUS_MAX_DEPTH + 2);
+    ck_assert_int_eq(msgbus_json_put_raw(&b, deep, sizeof deep, &err), MSGBUS_ELIMIT);
+    ck_assert_int_eq(msgbus_json_put_raw(NULL, "1", 1, &err), MSGBUS_EINVAL);
+    ck_assert_int_eq(msgbus_json_put_raw(&b, NULL, 1, NULL), MSGBUS_EINVAL);
+    ck_assert_str_eq(b.data, "[{\"a\": [1.50, \"\\u00e9\", null]}");
+    msgbus_buf_clear(&b);
+}
+END_TEST
+
 START_TEST(floats_shortest)
 {
     static const double doubles[] = { 0.1, 1.0 / 3, 5e-324, 1.7976931348623157e308, -2.5, 100,
@@ -1078,6 +1106,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, floats_shortest);
     tcase_add_test(tc, generated_encode_errors);
     tcase_add_test(tc, buf_storage_and_take);
+    tcase_add_test(tc, buf_put_raw);
     tcase_add_test(tc, copy_equal_clear);
     tcase_add_test(tc, module_find_type);
     tcase_add_test(tc, errors_and_strerror);

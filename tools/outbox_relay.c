@@ -8,38 +8,62 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The NDJSON outbox handler: one JSON object per row on stdout, flushed
- * before the row is marked processed. */
+/* Appends a row's stored JSON text (payload or meta) as it is, once it
+ * passed the decoders' check: what the row holds goes out byte for byte. */
+static int put_stored(msgbus_buf *b, const msgbus_outbox_row *row, const char *what,
+                      const char *text, msgbus_error *err)
+{
+    msgbus_error why;
+    int rc = msgbus_json_put_raw(b, text, strlen(text), &why);
+    if (rc == MSGBUS_ENOMEM)
+        return msgbus_error_set(err, rc, NULL, "row %s: out of memory", row->id);
+    if (rc < 0)
+        return msgbus_error_set(err, MSGBUS_ESYNTAX, NULL,
+                                "row %s: %s is not valid JSON (line %d, column %d: %s)", row->id,
+                                what, why.line, why.column, why.text);
+    return 0;
+}
+
+/* The NDJSON outbox handler: one JSON object per row on stdout, built in
+ * the buffer at userdata (kept across rows, so a line costs no allocation
+ * once it is large enough) and flushed before the row is marked
+ * processed. */
 static int print_ndjson(msgbus_bus *bus, const msgbus_outbox_row *row, void *userdata,
                         msgbus_error *err)
 {
     (void)bus;
-    (void)userdata;
-    json_error_t jerr;
-    json_t *payload = json_loads(row->payload, JSON_DECODE_ANY, &jerr);
-    if (!payload)
-        return msgbus_error_set(err, MSGBUS_ESYNTAX, NULL,
-                                "row %s: payload is not valid JSON (line %d, column %d: %s)",
-                                row->id, jerr.line, jerr.column, jerr.text);
-    json_t *meta = row->meta ? json_loads(row->meta, 0, &jerr) : json_null();
-    if (!meta) {
-        json_decref(payload);
-        return msgbus_error_set(err, MSGBUS_ESYNTAX, NULL, "row %s: meta is not valid JSON: %s",
-                                row->id, jerr.text);
-    }
+    msgbus_buf *b = userdata;
     char at[MSGBUS_TIMESTAMP_TEXT_SIZE];
-    json_t *line = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:i}", "id", row->id,
-                             "kind", outbox_kind_name(row->kind), "type", row->type,
-                             "payload", payload, "meta", meta,
-                             "created_at", outbox_time_text(row->created_at, at),
-                             "attempt", row->attempts + 1);
-    if (!line)
-        return msgbus_error_set(err, MSGBUS_ENOMEM, NULL, "row %s: out of memory", row->id);
-    int rc = outbox_put_json_line(stdout, line);
-    json_decref(line);
-    if (rc < 0 || fflush(stdout) == EOF)
+    int rc;
+    msgbus_buf_reset(b);
+    if ((rc = msgbus_buf_append(b, "{\"id\":", 6)) < 0 ||
+        (rc = msgbus_json_put_string(b, row->id)) < 0 ||
+        (rc = msgbus_buf_append(b, ",\"kind\":", 8)) < 0 ||
+        (rc = msgbus_json_put_string(b, outbox_kind_name(row->kind))) < 0 ||
+        (rc = msgbus_buf_append(b, ",\"type\":", 8)) < 0 ||
+        (rc = msgbus_json_put_string(b, row->type)) < 0 ||
+        (rc = msgbus_buf_append(b, ",\"payload\":", 11)) < 0)
+        goto fail;
+    if ((rc = put_stored(b, row, "payload", row->payload, err)) < 0)
+        return rc;
+    if ((rc = msgbus_buf_append(b, ",\"meta\":", 8)) < 0)
+        goto fail;
+    if (row->meta && (rc = put_stored(b, row, "meta", row->meta, err)) < 0)
+        return rc;
+    if ((!row->meta && (rc = msgbus_buf_append(b, "null", 4)) < 0) ||
+        (rc = msgbus_buf_append(b, ",\"created_at\":", 14)) < 0 ||
+        (rc = msgbus_json_put_string(b, outbox_time_text(row->created_at, at))) < 0 ||
+        (rc = msgbus_buf_append(b, ",\"attempt\":", 11)) < 0 ||
+        (rc = msgbus_json_put_int(b, (int64_t)row->attempts + 1)) < 0 ||
+        (rc = msgbus_buf_append(b, "}\n", 2)) < 0)
+        goto fail;
+    if (fwrite(b->data, 1, b->len, stdout) != b->len || fflush(stdout) == EOF)
         return msgbus_error_set(err, MSGBUS_EIO, NULL, "row %s: cannot write to stdout", row->id);
     return 0;
+fail:
+    if (rc == MSGBUS_ENOMEM)
+        return msgbus_error_set(err, rc, NULL, "row %s: out of memory", row->id);
+    return msgbus_error_set(err, rc, NULL, "row %s: its id or type is not valid UTF-8", row->id);
 }
 
 typedef struct event_sink {
@@ -140,13 +164,15 @@ int outbox_cmd_relay(outbox_tool *t, int argc, char **argv)
         fprintf(stderr, "%s: out of memory\n", OUTBOX_PROG);
         return 1;
     }
-    msgbus_outbox_handler h = { "ndjson", print_ndjson, NULL };
+    msgbus_buf line = { 0 };
+    msgbus_outbox_handler h = { "ndjson", print_ndjson, &line };
     if (follow) {
         if (!ns.url)
             msgbus_set_outbox_handlers(&o, &h, 1, NULL);
         outbox_follow_config fc = { bus, t->repo, t->where, &ns, &o, 1000, 5000 };
         int status = outbox_follow(&fc);
         msgbus_bus_free(bus);
+        msgbus_buf_clear(&line);
         return status;
     }
     msgbus_error err;
@@ -155,6 +181,7 @@ int outbox_cmd_relay(outbox_tool *t, int argc, char **argv)
         int status = outbox_nats_open(&ns, t->repo, t->where, false, 0, &nats);
         if (status != 0) {
             msgbus_bus_free(bus);
+            msgbus_buf_clear(&line);
             return status;
         }
     } else {
@@ -173,6 +200,7 @@ int outbox_cmd_relay(outbox_tool *t, int argc, char **argv)
     } while (!once && st.claimed > 0);      /* failed rows wait for their backoff */
     outbox_nats_close(nats);
     msgbus_bus_free(bus);
+    msgbus_buf_clear(&line);
     if (rc < 0)
         return outbox_fail(t, &err);
     if (ns.url)

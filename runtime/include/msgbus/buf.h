@@ -68,6 +68,14 @@ int msgbus_json_put_float(msgbus_buf *b, float v);
  * NaN) or MSGBUS_ENOMEM. */
 int msgbus_json_put_value(msgbus_buf *b, const msgbus_field *f, const void *p);
 
+/* JSON text already encoded (a stored payload, say): checked as strictly as
+ * the decoders check (RFC 8259, UTF-8, MSGBUS_MAX_DEPTH), then appended as
+ * it is, without the whitespace around the value.  Returns 0,
+ * MSGBUS_ESYNTAX (err has the line and column), MSGBUS_ELIMIT (nested too
+ * deep, or longer than MSGBUS_MAX_INPUT), MSGBUS_EINVAL or MSGBUS_ENOMEM;
+ * b is unchanged after an error. */
+int msgbus_json_put_raw(msgbus_buf *b, const char *json, size_t len, msgbus_error *err);
+
 #ifdef __cplusplus
 }
 #endif
