@@ -293,8 +293,11 @@ static char *marks_array(const pg_repo *r)
 }
 
 /* Ends the batch's transaction or savepoint with the SQL `end`, writing
- * the collected processed marks in the same round trip. */
-static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
+ * the collected processed marks in the same round trip.  The rows'
+ * savepoint (row_sp) is released first, so the marks are written by the
+ * batch itself: rows written in a subtransaction cost every other relay
+ * that meets them a lookup of the subtransaction's parent. */
+static int flush_marks_and_end(pg_repo *r, const char *end, bool row_sp, msgbus_error *err)
 {
     int rc = pg_row_sp_quiet(r, err);
     if (rc < 0)
@@ -307,8 +310,8 @@ static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
     char at[24];
     snprintf(at, sizeof at, "%" PRId64, r->marks_at);
     const char *params[2] = { array, at };
-    rc = pg_run_pipelined(r, NULL, PG_PROCESSED_MANY, 2, params, end,
-                              "marking rows processed", NULL, err);
+    rc = pg_run_pipelined(r, row_sp ? "RELEASE SAVEPOINT msgbus_outbox_row" : NULL,
+                          PG_PROCESSED_MANY, 2, params, end, "marking rows processed", NULL, err);
     msgbus_free(array);
     r->n_marks = 0;
     return rc;
@@ -508,6 +511,7 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
     /* Whatever happens below, a SAVEPOINT's result is read first, and
      * ending the batch releases the rows' savepoint. */
     int settled = pg_row_sp_quiet(r, commit ? err : NULL);
+    bool row_sp = r->sp_exists;
     r->sp_exists = false;
     if (settled < 0)
         commit = false;
@@ -516,7 +520,7 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
         return 0;
     }
     if (own) {
-        int rc = settled < 0 ? settled : commit ? flush_marks_and_end(r, "COMMIT", err) : 0;
+        int rc = settled < 0 ? settled : commit ? flush_marks_and_end(r, "COMMIT", row_sp, err) : 0;
         r->n_marks = 0;
         /* After a failure the transaction may still be open (aborted). */
         if ((!commit || rc < 0) && PQtransactionStatus(r->conn) != PQTRANS_IDLE) {
@@ -528,7 +532,8 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
         return rc;
     }
     int rc = settled < 0 ? settled
-           : commit ? flush_marks_and_end(r, "RELEASE SAVEPOINT msgbus_outbox_batch", err) : 0;
+           : commit ? flush_marks_and_end(r, "RELEASE SAVEPOINT msgbus_outbox_batch", row_sp,
+                                   err) : 0;
     r->n_marks = 0;
     if (!commit || rc < 0) {
         int end = pg_exec(r->conn, r->table,
