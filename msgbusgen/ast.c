@@ -67,6 +67,7 @@ static void field_free(field *f)
 {
     free(f->name);
     free(f->type.name);
+    free(f->type.inner);
     ast_literal_free(f->default_value);
     free(f->doc);
 }

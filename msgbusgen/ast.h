@@ -35,9 +35,20 @@ typedef enum type_form {
 
 struct decl;
 
+/* A list or map held inside another one: list<map<string, T>> is a TF_LIST
+ * type_ref with one inner level, TF_MAP. */
+typedef struct type_level {
+    type_form form;             /* TF_LIST or TF_MAP */
+    span key_span;              /* TF_MAP: the key type as written */
+    builtin_type key_builtin;   /* TF_MAP: must be BT_STRING (checked by sema) */
+    span span;                  /* this level's whole type */
+} type_level;
+
 typedef struct type_ref {
-    type_form form;
-    builtin_type builtin;       /* of the element for lists and maps */
+    type_form form;             /* the outermost form */
+    size_t n_inner;             /* lists and maps: levels inside the outer one */
+    type_level *inner;          /* outermost first; the element is within the last */
+    builtin_type builtin;       /* of the (innermost) element for lists and maps */
     char *name;                 /* BT_NONE: as written, "Address" or "common.Money" */
     span name_span;             /* the element's type name */
     span key_span;              /* TF_MAP: the key type as written */

@@ -142,16 +142,46 @@ static int fits_in(builtin_type a, builtin_type b)
     return a_neg <= b_neg && a_pos <= b_pos;
 }
 
-/* "int32", "list<Address>", "map<string, Color>" (element names short). */
+static type_form level_form(const type_ref *t, size_t j)
+{
+    return j == 0 ? t->form : t->inner[j - 1].form;
+}
+
+/* Lists and maps around the element: 0 for a single value. */
+static size_t levels(const type_ref *t)
+{
+    return t->form == TF_SINGLE ? 0 : t->n_inner + 1;
+}
+
+/* "int32", "list<Address>", "map<string, list<Color>>" (element names short). */
 static char *type_text(const type_ref *t)
 {
     const char *elem = t->builtin != BT_NONE ? ast_builtin_name(t->builtin)
                                             : (t->resolved ? t->resolved->name : t->name);
-    switch (t->form) {
-    case TF_LIST: return format("list<%s>", elem);
-    case TF_MAP:  return format("map<string, %s>", elem);
-    default:      return format("%s", elem);
-    }
+    size_t n = levels(t), j;
+    char *text = xmalloc(strlen(elem) + n * sizeof "map<string, >" + 1);
+
+    text[0] = '\0';
+    for (j = 0; j < n; j++)
+        strcat(text, level_form(t, j) == TF_MAP ? "map<string, " : "list<");
+    strcat(text, elem);
+    for (j = 0; j < n; j++)
+        strcat(text, ">");
+    return text;
+}
+
+/* The same lists and maps, in the same order, around the elements: a
+ * change of nesting changes the JSON shape of every value. */
+static int same_shape(const type_ref *a, const type_ref *b)
+{
+    size_t j;
+
+    if (levels(a) != levels(b))
+        return 0;
+    for (j = 0; j < levels(a); j++)
+        if (level_form(a, j) != level_form(b, j))
+            return 0;
+    return 1;
 }
 
 static void compare_struct(compat *C, const char *path, const decl *o, const decl *n);
@@ -254,7 +284,7 @@ static void compare_field(compat *C, const char *path, const field *o, const fie
     char *elem_path;
 
     compare_presence(C, path, o, n);
-    if (o->type.form != n->type.form) {
+    if (!same_shape(&o->type, &n->type)) {
         char *a = type_text(&o->type), *b = type_text(&n->type);
         report(C, COMPAT_FULL, 0, n->type.span, o->type.span, "the old type is here",
                "%s: type changed from '%s' to '%s'", path, a, b);
@@ -262,7 +292,12 @@ static void compare_field(compat *C, const char *path, const field *o, const fie
         free(b);
         return;
     }
-    elem_path = format("%s%s", path, o->type.form == TF_LIST ? "[]" : o->type.form == TF_MAP ? "{}" : "");
+    elem_path = xstrdup(path);
+    for (size_t j = 0; j < levels(&o->type); j++) {
+        char *longer = format("%s%s", elem_path, level_form(&o->type, j) == TF_LIST ? "[]" : "{}");
+        free(elem_path);
+        elem_path = longer;
+    }
     compare_elements(C, elem_path, o, n);
     free(elem_path);
 }

@@ -3,7 +3,8 @@
  * to a msgbus_buf.  It writes what msgbus_value_encode_buf writes from the
  * descriptors (tests/test_codec.c and fuzz/differential.c hold the two to
  * it); values with a text form of their own (bytes, timestamps, uuids,
- * enums) go through the descriptor with msgbus_json_put_value. */
+ * enums) and the lists and maps nested in a list or map go through the
+ * descriptor with msgbus_json_put_value. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,11 @@ static void put_element(emitter *e, const char *fields, size_t index, const type
                         const char *at, const char *null_text, const char *indent)
 {
     const char *rc = em_fmt(e, "%s    if ((rc = ", indent);
+    if (t->n_inner > 0) {      /* an inner list or map: the descriptor writes it */
+        em_printf(e, "%smsgbus_json_put_value(b, &%s[%zu], &%s)) < 0)\n", rc, fields, index, at);
+        em_printf(e, "%s        goto fail;\n", indent);
+        return;
+    }
     switch (t->builtin) {
     case BT_BOOL:
         em_printf(e, "%smsgbus_buf_append(b, %s ? \"true\" : \"false\", %s ? 4 : 5)) < 0)\n",

@@ -121,12 +121,10 @@ static void emit_member(emitter *e, const decl *d, const field *f)
     em_doc(e, f->doc, 4);
     switch (t->form) {
     case TF_LIST:
-        member_line(e, em_fmt(e, "size_t n_%s", f->name), NULL);
-        member_line(e, c_declaration(e, ctype, "*", f->name), comment);
-        return;
     case TF_MAP:
         member_line(e, em_fmt(e, "size_t n_%s", f->name), NULL);
-        member_line(e, c_declaration(e, em_entry_name(e, d, f), "*", f->name), comment);
+        member_line(e, c_declaration(e, em_level_array_ctype(e, d, f, 0), "*", f->name),
+                    comment);
         return;
     case TF_SINGLE:
         break;
@@ -145,24 +143,71 @@ static void emit_member(emitter *e, const decl *d, const field *f)
     }
 }
 
-/* The entry struct of each map field, which must precede the message. */
-static void emit_map_entries(emitter *e, const decl *d)
+/* "typedef struct X {" or, for a struct declared ahead, "struct X {". */
+static void open_struct(emitter *e, const char *name, bool declared)
 {
-    size_t i;
+    em_printf(e, declared ? "struct %s {\n" : "typedef struct %s {\n", name);
+}
 
-    for (i = 0; i < d->n_fields; i++) {
-        const field *f = &d->fields[i];
-        const char *entry;
+static void close_struct(emitter *e, const char *name, bool declared)
+{
+    if (declared)
+        em_printf(e, "};\n");
+    else
+        em_printf(e, "} %s;\n", name);
+}
 
-        if (f->type.form != TF_MAP)
-            continue;
-        entry = em_entry_name(e, d, f);
-        em_printf(e, "\n/* An entry of %s.%s: %s. */\n", em_c_name(e, d), f->name,
-                  em_schema_type(e, &f->type));
-        em_printf(e, "typedef struct %s {\n", entry);
+/* The entry struct of a map level, and the struct of a nested level;
+ * declared: their typedefs were written ahead (emit_level_typedefs). */
+static void emit_level(emitter *e, const decl *d, const field *f, size_t j, bool declared)
+{
+    const char *level = em_level_name(e, d, f, j);
+    bool map = em_level_form(&f->type, j) == TF_MAP;
+
+    if (map) {
+        const char *entry = em_level_array_ctype(e, d, f, j);
+        if (j == 0)
+            em_printf(e, "\n/* An entry of %s.%s: %s. */\n", em_c_name(e, d), f->name,
+                      em_schema_type(e, &f->type));
+        else
+            em_printf(e, "\n/* An entry of %s. */\n", level);
+        open_struct(e, entry, declared);
         member_line(e, "char *key", NULL);
-        member_line(e, c_declaration(e, em_elem_ctype(e, &f->type), "", "value"), NULL);
-        em_printf(e, "} %s;\n", entry);
+        member_line(e, c_declaration(e, em_level_value_ctype(e, d, f, j), "", "value"), NULL);
+        close_struct(e, entry, declared);
+    }
+    if (j == 0)
+        return;
+    em_printf(e, "\n/* A %s inside %s.%s (nesting level %zu). */\n", map ? "map" : "list",
+              em_c_name(e, d), f->name, j);
+    open_struct(e, level, declared);
+    member_line(e, "size_t n", NULL);
+    member_line(e, c_declaration(e, em_level_array_ctype(e, d, f, j), "*",
+                                 map ? "entries" : "items"), NULL);
+    close_struct(e, level, declared);
+}
+
+/* The entry and level structs of f, innermost first. */
+static void emit_levels(emitter *e, const decl *d, const field *f, bool declared)
+{
+    size_t j;
+
+    for (j = f->type.n_inner + 1; j-- > 0;)
+        emit_level(e, d, f, j, declared);
+}
+
+static void emit_level_typedefs(emitter *e, const decl *d, const field *f)
+{
+    size_t j;
+
+    em_printf(e, "\n/* Of %s.%s, defined further down: its entries hold a record that\n"
+                 " * is not complete yet. */\n", em_c_name(e, d), f->name);
+    for (j = 0; j <= f->type.n_inner; j++) {
+        const char *level = em_level_name(e, d, f, j);
+        if (j > 0)
+            em_printf(e, "typedef struct %s %s;\n", level, level);
+        if (em_level_form(&f->type, j) == TF_MAP)
+            em_printf(e, "typedef struct %s_entry %s_entry;\n", level, level);
     }
 }
 
@@ -191,12 +236,61 @@ static void emit_prototypes(emitter *e, const char *n)
               n, n);
 }
 
-static void emit_message(emitter *e, const decl *d)
+/* Where each struct stands in the order of emit_in_order. */
+typedef struct struct_order {
+    unsigned char *state;       /* per decl: 0 not yet, 1 in progress (a cycle
+                                   sema reports), 2 done */
+    hash_table position;        /* decl -> its position in e->s->decls + 1 */
+    size_t n_late;
+    const field **late;         /* fields whose entries hold a record that was
+                                   not complete before their message (itself,
+                                   or one in a cycle of maps): defined after
+                                   every struct */
+    const decl **late_owner;
+} struct_order;
+
+/* Position of d in e->s->decls, or n_decls if it is declared elsewhere. */
+static size_t local_index(const emitter *e, const struct_order *order, const decl *d)
+{
+    size_t at = (size_t)(uintptr_t)hash_get(&order->position, d);
+
+    return at ? at - 1 : e->s->n_decls;
+}
+
+/* Whether f's entries hold by value a local record not yet complete. */
+static bool holds_incomplete(const emitter *e, const struct_order *order, const field *f)
+{
+    const type_ref *t = &f->type;
+    size_t at;
+
+    if (t->form == TF_SINGLE || em_level_form(t, t->n_inner) != TF_MAP || !t->resolved ||
+        t->resolved->kind != DECL_RECORD)
+        return false;
+    at = local_index(e, order, t->resolved);
+    return at < e->s->n_decls && order->state[at] != 2;
+}
+
+static void emit_message(emitter *e, const decl *d, struct_order *order)
 {
     const char *name = em_c_name(e, d);
     size_t i;
 
-    emit_map_entries(e, d);
+    for (i = 0; i < d->n_fields; i++) {
+        const field *f = &d->fields[i];
+
+        if (f->type.form == TF_SINGLE)
+            continue;
+        if (!holds_incomplete(e, order, f)) {
+            emit_levels(e, d, f, false);
+            continue;
+        }
+        emit_level_typedefs(e, d, f);
+        order->late = xrealloc(order->late, (order->n_late + 1) * sizeof *order->late);
+        order->late_owner = xrealloc(order->late_owner,
+                                     (order->n_late + 1) * sizeof *order->late_owner);
+        order->late[order->n_late] = f;
+        order->late_owner[order->n_late++] = d;
+    }
     em_printf(e, "\n");
     em_doc(e, d->doc, 0);
     em_printf(e, "struct %s {\n", name);
@@ -208,21 +302,6 @@ static void emit_message(emitter *e, const decl *d)
         member_line(e, "char unused", "C forbids empty structs");
     em_printf(e, "};\n");
     emit_prototypes(e, name);
-}
-
-/* Where each struct stands in the order of emit_in_order. */
-typedef struct struct_order {
-    unsigned char *state;       /* per decl: 0 not yet, 1 in progress (a cycle
-                                   sema reports), 2 done */
-    hash_table position;        /* decl -> its position in e->s->decls + 1 */
-} struct_order;
-
-/* Position of d in e->s->decls, or n_decls if it is declared elsewhere. */
-static size_t local_index(const emitter *e, const struct_order *order, const decl *d)
-{
-    size_t at = (size_t)(uintptr_t)hash_get(&order->position, d);
-
-    return at ? at - 1 : e->s->n_decls;
 }
 
 /* Emits d after the local records it holds by value (required record
@@ -242,13 +321,15 @@ static void emit_in_order(emitter *e, size_t at, struct_order *order)
 
         if (!t->resolved || t->resolved->kind != DECL_RECORD)
             continue;
-        if (t->form == TF_LIST || (t->form == TF_SINGLE && t->optional))
+        /* Only a map's entries hold the element by value. */
+        if (em_level_form(t, t->form == TF_SINGLE ? 0 : t->n_inner) == TF_LIST ||
+            (t->form == TF_SINGLE && t->optional))
             continue;
         dep = local_index(e, order, t->resolved);
         if (dep < e->s->n_decls)
             emit_in_order(e, dep, order);
     }
-    emit_message(e, d);
+    emit_message(e, d, order);
     state[at] = 2;
 }
 
@@ -284,6 +365,9 @@ int emit_header(FILE *out, const program *prog, const schema *s)
     int any = 0;
 
     order.state = xcalloc(s->n_decls ? s->n_decls : 1, 1);
+    order.n_late = 0;
+    order.late = NULL;
+    order.late_owner = NULL;
     hash_init_addresses(&order.position);
     for (i = 0; i < s->n_decls; i++)
         hash_put(&order.position, s->decls[i], (void *)(uintptr_t)(i + 1));
@@ -307,6 +391,8 @@ int emit_header(FILE *out, const program *prog, const schema *s)
     for (i = 0; i < s->n_decls; i++)
         if (em_is_message(s->decls[i]))
             emit_in_order(&e, i, &order);
+    for (i = 0; i < order.n_late; i++)
+        emit_levels(&e, order.late_owner[i], order.late[i], true);
     for (i = 0; i < s->n_decls; i++)
         if (s->decls[i]->kind == DECL_HANDLER)
             emit_handler(&e, s->decls[i]);
@@ -316,6 +402,8 @@ int emit_header(FILE *out, const program *prog, const schema *s)
     em_printf(&e, "extern const msgbus_module %s;\n", em_module_name(&e, s));
     emit_epilogue(&e, guard);
     free(order.state);
+    free(order.late);
+    free(order.late_owner);
     hash_free(&order.position);
     return em_finish(&e);
 }

@@ -169,11 +169,55 @@ static const char *emit_default(emitter *e, const char *owner, const field *f)
     return name;
 }
 
+static const char *const container_constants[] = {"MSGBUS_SINGLE", "MSGBUS_LIST", "MSGBUS_MAP"};
+
+/* The members every level of a list or map states: its array's element
+ * size, a map's value offset, the innermost element's type and the next
+ * level's descriptor. */
+static void emit_level_members(emitter *e, const decl *d, const field *f, size_t j,
+                               const char *in)
+{
+    const type_ref *t = &f->type;
+    const char *array = em_level_array_ctype(e, d, f, j);
+
+    em_printf(e, "%s.elem_size = sizeof(%s),\n", in, array);
+    if (em_level_form(t, j) == TF_MAP)
+        em_printf(e, "%s.value_offset = offsetof(%s, value),\n", in, array);
+    if (t->resolved && t->resolved->kind == DECL_RECORD)
+        em_printf(e, "%s.record = &%s_type,\n", in, em_c_name(e, t->resolved));
+    if (t->resolved && t->resolved->kind == DECL_ENUM)
+        em_printf(e, "%s.enumeration = &%s_type,\n", in, em_c_name(e, t->resolved));
+    if (j < t->n_inner)
+        em_printf(e, "%s.element = &%s_field,\n", in, em_level_name(e, d, f, j + 1));
+}
+
+/* The descriptors of the lists and maps nested in f, innermost first, so
+ * that each can point to the next (msgbus_field.element). */
+static void emit_nested_fields(emitter *e, const decl *d, const field *f)
+{
+    const type_ref *t = &f->type;
+    size_t j;
+
+    for (j = t->n_inner; j > 0; j--) {
+        const char *level = em_level_name(e, d, f, j);
+        int map = em_level_form(t, j) == TF_MAP;
+
+        em_printf(e, "static const msgbus_field %s_field = {\n    .name = ", level);
+        em_string(e, f->name);
+        em_printf(e, ",\n    .scalar = %s,\n", scalar_constant(t));
+        em_printf(e, "    .container = %s,\n", container_constants[em_level_form(t, j)]);
+        em_printf(e, "    .storage = MSGBUS_STORAGE_PLAIN,\n");
+        em_printf(e, "    .offset = offsetof(%s, %s),\n", level, map ? "entries" : "items");
+        em_printf(e, "    .count_offset = offsetof(%s, n),\n", level);
+        emit_level_members(e, d, f, j, "    ");
+        em_printf(e, "};\n");
+    }
+}
+
 static void emit_field(emitter *e, const decl *d, const char *owner, const field *f,
                        const char *default_name)
 {
     const type_ref *t = &f->type;
-    static const char *const containers[] = {"MSGBUS_SINGLE", "MSGBUS_LIST", "MSGBUS_MAP"};
     static const char *const storages[] = {
         [STORAGE_PLAIN] = "MSGBUS_STORAGE_PLAIN",
         [STORAGE_HAS_FLAG] = "MSGBUS_STORAGE_HAS_FLAG",
@@ -183,27 +227,23 @@ static void emit_field(emitter *e, const decl *d, const char *owner, const field
     em_printf(e, "    {\n        .name = ");
     em_string(e, f->name);
     em_printf(e, ",\n        .scalar = %s,\n", scalar_constant(t));
-    em_printf(e, "        .container = %s,\n", containers[t->form]);
+    em_printf(e, "        .container = %s,\n", container_constants[t->form]);
     if (t->optional)
         em_printf(e, "        .optional = true,\n");
     em_printf(e, "        .storage = %s,\n", storages[f->storage]);
     em_printf(e, "        .offset = offsetof(%s, %s),\n", owner, f->name);
     if (f->storage == STORAGE_HAS_FLAG)
         em_printf(e, "        .has_offset = offsetof(%s, has_%s),\n", owner, f->name);
-    if (t->form != TF_SINGLE)
+    if (t->form != TF_SINGLE) {
         em_printf(e, "        .count_offset = offsetof(%s, n_%s),\n", owner, f->name);
-    if (t->form == TF_MAP) {
-        const char *entry = em_entry_name(e, d, f);
-
-        em_printf(e, "        .elem_size = sizeof(%s),\n", entry);
-        em_printf(e, "        .value_offset = offsetof(%s, value),\n", entry);
+        emit_level_members(e, d, f, 0, "        ");
     } else {
         em_printf(e, "        .elem_size = sizeof(%s),\n", em_elem_ctype(e, t));
+        if (t->resolved && t->resolved->kind == DECL_RECORD)
+            em_printf(e, "        .record = &%s_type,\n", em_c_name(e, t->resolved));
+        if (t->resolved && t->resolved->kind == DECL_ENUM)
+            em_printf(e, "        .enumeration = &%s_type,\n", em_c_name(e, t->resolved));
     }
-    if (t->resolved && t->resolved->kind == DECL_RECORD)
-        em_printf(e, "        .record = &%s_type,\n", em_c_name(e, t->resolved));
-    if (t->resolved && t->resolved->kind == DECL_ENUM)
-        em_printf(e, "        .enumeration = &%s_type,\n", em_c_name(e, t->resolved));
     if (default_name)
         em_printf(e, "        .default_value = %s%s,\n",
                   t->builtin == BT_STRING ? "" : "&", default_name);
@@ -253,6 +293,8 @@ static void emit_message(emitter *e, const decl *d)
     }
     if (any)
         em_printf(e, "\n");
+    for (i = 0; i < d->n_fields; i++)
+        emit_nested_fields(e, d, &d->fields[i]);
     if (d->n_fields) {
         em_printf(e, "static const msgbus_field %s_fields[] = {\n", name);
         for (i = 0; i < d->n_fields; i++)

@@ -136,16 +136,49 @@ const char *em_elem_ctype(emitter *e, const type_ref *t)
 const char *em_schema_type(emitter *e, const type_ref *t)
 {
     const char *elem = t->builtin != BT_NONE ? ast_builtin_name(t->builtin) : t->name;
-    char *text = xmalloc(strlen(elem) + sizeof "map<string, >?");
+    size_t levels = t->form == TF_SINGLE ? 0 : t->n_inner + 1, j;
+    char *text = xmalloc(strlen(elem) + levels * sizeof "map<string, >" + sizeof "?");
 
-    switch (t->form) {
-    case TF_LIST: sprintf(text, "list<%s>", elem); break;
-    case TF_MAP: sprintf(text, "map<string, %s>", elem); break;
-    case TF_SINGLE: strcpy(text, elem); break;
-    }
+    text[0] = '\0';
+    for (j = 0; j < levels; j++)
+        strcat(text, em_level_form(t, j) == TF_MAP ? "map<string, " : "list<");
+    strcat(text, elem);
+    for (j = 0; j < levels; j++)
+        strcat(text, ">");
     if (t->optional)
         strcat(text, "?");
     return em_keep(e, text);
+}
+
+type_form em_level_form(const type_ref *t, size_t j)
+{
+    return j == 0 ? t->form : t->inner[j - 1].form;
+}
+
+const char *em_level_name(emitter *e, const decl *d, const field *f, size_t j)
+{
+    const char *owner = em_c_name(e, d);
+    char *name = xmalloc(strlen(owner) + strlen(f->name) + 2 + j * strlen("_item") + 1);
+    size_t k;
+
+    sprintf(name, "%s_%s", owner, f->name);
+    for (k = 0; k < j; k++)
+        strcat(name, "_item");
+    return em_keep(e, name);
+}
+
+const char *em_level_value_ctype(emitter *e, const decl *d, const field *f, size_t j)
+{
+    if (j < f->type.n_inner)
+        return em_level_name(e, d, f, j + 1);
+    return em_elem_ctype(e, &f->type);
+}
+
+const char *em_level_array_ctype(emitter *e, const decl *d, const field *f, size_t j)
+{
+    if (em_level_form(&f->type, j) == TF_MAP)
+        return em_fmt(e, "%s_entry", em_level_name(e, d, f, j));
+    return em_level_value_ctype(e, d, f, j);
 }
 
 const char *em_entry_name(emitter *e, const decl *d, const field *f)

@@ -51,10 +51,25 @@ const char *em_file_base(emitter *e, const schema *s);
 /* C type of one element of t (ignores list/map/optional): "int64_t",
  * "char *", "shop_common_Money". */
 const char *em_elem_ctype(emitter *e, const type_ref *t);
-/* The type as the schema spells it: "list<string>", "common.Money?". */
+/* The type as the schema spells it: "list<string>", "common.Money?",
+ * "list<map<string, int64>>". */
 const char *em_schema_type(emitter *e, const type_ref *t);
 /* Name of the map entry struct of field f of message d. */
 const char *em_entry_name(emitter *e, const decl *d, const field *f);
+
+/* Lists and maps nested in a field (msgbus-schema(5), NESTED LISTS AND
+ * MAPS): level 0 is the field itself, level j (1..n_inner) the struct
+ * <Owner>_<field> + "_item" x j holding { size_t n; T *items; } for a list
+ * or { size_t n; E *entries; } for a map, E being <level>_entry. */
+type_form em_level_form(const type_ref *t, size_t j);
+/* "shop_Feature_coords" for j = 0, "shop_Feature_coords_item" for 1 ... */
+const char *em_level_name(emitter *e, const decl *d, const field *f, size_t j);
+/* The C type of one value held at level j: the next level's struct, or the
+ * element's type at the innermost level. */
+const char *em_level_value_ctype(emitter *e, const decl *d, const field *f, size_t j);
+/* The C type of the array at level j: the value type for a list, the entry
+ * struct for a map. */
+const char *em_level_array_ctype(emitter *e, const decl *d, const field *f, size_t j);
 
 /* Writes text as a C string literal, quotes included. */
 void em_string(emitter *e, const char *text);

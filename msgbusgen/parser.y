@@ -117,7 +117,7 @@ static void take_fields(decl *d, decl *list);
 
 %destructor { free($$); } <str>
 %destructor { ast_literal_free($$); } <lit>
-%destructor { if ($$) free($$->name); free($$); } <type>
+%destructor { if ($$) { free($$->name); free($$->inner); } free($$); } <type>
 %destructor { ast_decl_free($$); } <decl>
 
 %%
@@ -538,25 +538,37 @@ static type_ref *named_type(char *name, span where)
     return t;
 }
 
-/* list<T> and map<K, T> hold one plain element type; nesting and optional
- * elements have no C representation, so they are reported here. */
+/* list<T> and map<K, T>.  The element may itself be a list or map (its
+ * form becomes the first inner level); it cannot be optional, which has no
+ * meaning for an element, so that is reported here. */
 static type_ref *container_type(parse_state *st, type_form form, type_ref *key,
                                 type_ref *elem, span where)
 {
-    if (elem->form != TF_SINGLE)
-        diag_report(st->sink, DIAG_ERROR, elem->span,
-                    "a %s element cannot be a list or map; wrap the inner one in a record",
-                    form == TF_LIST ? "list" : "map");
-    else if (elem->optional)
+    if (elem->optional)
         diag_report(st->sink, DIAG_ERROR, elem->span,
                     "a %s element cannot be optional", form == TF_LIST ? "list" : "map");
+    if (elem->form != TF_SINGLE) {
+        type_level *levels = xcalloc(elem->n_inner + 1, sizeof *levels);
+        levels[0].form = elem->form;
+        levels[0].key_span = elem->key_span;
+        levels[0].key_builtin = elem->key_builtin;
+        levels[0].span = elem->span;
+        if (elem->n_inner)
+            memcpy(levels + 1, elem->inner, elem->n_inner * sizeof *levels);
+        free(elem->inner);
+        elem->inner = levels;
+        elem->n_inner++;
+    }
     elem->form = form;
     elem->optional = false;
     elem->span = where;
+    elem->key_span = (span){ 0, 0, 0 };
+    elem->key_builtin = BT_NONE;
     if (key) {
         elem->key_span = key->span;
         elem->key_builtin = key->form == TF_SINGLE && !key->optional ? key->builtin : BT_NONE;
         free(key->name);
+        free(key->inner);
         free(key);
     }
     return elem;

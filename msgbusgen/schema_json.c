@@ -200,6 +200,30 @@ static void default_value(json_out *j, const literal *lit)
     }
 }
 
+/* The keys of list or map level j of t and of the levels inside it, inside
+ * an open object: nested lists and maps are arrays and objects of arrays
+ * and objects, down to the element. */
+static void container_keys(json_out *j, const char *ref_prefix, const type_ref *t, size_t level)
+{
+    int map = (level == 0 ? t->form : t->inner[level - 1].form) == TF_MAP;
+
+    json_key_string(j, "type", map ? "object" : "array");
+    if (map) {
+        json_key(j, "propertyNames");
+        json_object(j);
+        json_key_string(j, "pattern", sj_no_nul_pattern);
+        json_end(j);
+    }
+    json_key(j, map ? "additionalProperties" : "items");
+    if (level < t->n_inner) {
+        json_object(j);
+        container_keys(j, ref_prefix, t, level + 1);
+        json_end(j);
+    } else {
+        element(j, ref_prefix, t);
+    }
+}
+
 /* A field: its type's schema with the field's doc and default beside it. */
 static void field_schema(json_out *j, const char *ref_prefix, const field *f)
 {
@@ -208,21 +232,10 @@ static void field_schema(json_out *j, const char *ref_prefix, const field *f)
     json_object(j);
     if (f->doc)
         json_key_string(j, "description", f->doc);
-    if (t->form == TF_LIST) {
-        json_key_string(j, "type", "array");
-        json_key(j, "items");
-        element(j, ref_prefix, t);
-    } else if (t->form == TF_MAP) {
-        json_key_string(j, "type", "object");
-        json_key(j, "propertyNames");
-        json_object(j);
-        json_key_string(j, "pattern", sj_no_nul_pattern);
-        json_end(j);
-        json_key(j, "additionalProperties");
-        element(j, ref_prefix, t);
-    } else {
+    if (t->form != TF_SINGLE)
+        container_keys(j, ref_prefix, t, 0);
+    else
         element_keys(j, ref_prefix, t, t->optional);
-    }
     if (f->default_value)
         default_value(j, f->default_value);
     json_end(j);

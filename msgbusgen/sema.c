@@ -303,6 +303,14 @@ static void check_default(sema *S, const field *f)
     }
 }
 
+static void report_map_key(sema *S, span key_span)
+{
+    char *key = sema_span_text(S, key_span);
+    diag_report(S->sink, DIAG_ERROR, key_span,
+                "map keys must be 'string', not '%s' (JSON object keys are strings)", key);
+    free(key);
+}
+
 static void check_field_type(sema *S, decl *d, field *f)
 {
     type_ref *t = &f->type;
@@ -319,12 +327,11 @@ static void check_field_type(sema *S, decl *d, field *f)
             free(l);
         }
     }
-    if (t->form == TF_MAP && t->key_builtin != BT_STRING) {
-        char *key = sema_span_text(S, t->key_span);
-        diag_report(S->sink, DIAG_ERROR, t->key_span,
-                    "map keys must be 'string', not '%s' (JSON object keys are strings)", key);
-        free(key);
-    }
+    if (t->form == TF_MAP && t->key_builtin != BT_STRING)
+        report_map_key(S, t->key_span);
+    for (size_t i = 0; i < t->n_inner; i++)
+        if (t->inner[i].form == TF_MAP && t->inner[i].key_builtin != BT_STRING)
+            report_map_key(S, t->inner[i].key_span);
     if (t->form != TF_SINGLE && t->optional)
         diag_report(S->sink, DIAG_ERROR, t->span,
                     "a %s may be empty; it cannot be optional (remove the '?')", container);

@@ -132,6 +132,38 @@ static const generated_name handler_names[] = {
 
 /* Claims the C names of a declaration; stops at the first collision, so
  * two names that collide are reported once, not once per function. */
+/* The types of the lists and maps nested in field f (msgbusgen(1), GENERATED
+ * NAMES): the element of <base>_<field> is <base>_<field>_item, its element
+ * <base>_<field>_item_item, and a map level's entries <level>_entry. */
+static bool claim_inner_types(sema *S, const decl *d, const field *f, const char *base)
+{
+    char *level = sema_format("%s_%s", base, f->name);
+    bool ok = true;
+    size_t j;
+
+    for (j = 0; ok && j < f->type.n_inner; j++) {
+        char *next = sema_format("%s_item", level);
+        free(level);
+        level = next;
+        ok = sema_claim(S, xstrdup(level), sema_format("field '%s.%s'", d->name, f->name),
+                        sema_format("an inner %s type of field '%s.%s'",
+                                    f->type.inner[j].form == TF_MAP ? "map" : "list",
+                                    d->name, f->name), f->name_span);
+        if (ok)
+            ok = sema_claim(S, sema_format("%s_field", level),
+                            sema_format("field '%s.%s'", d->name, f->name),
+                            sema_format("an inner descriptor of field '%s.%s'", d->name, f->name),
+                            f->name_span);
+        if (ok && f->type.inner[j].form == TF_MAP)
+            ok = sema_claim(S, sema_format("%s_entry", level),
+                            sema_format("field '%s.%s'", d->name, f->name),
+                            sema_format("an inner entry type of field '%s.%s'", d->name, f->name),
+                            f->name_span);
+    }
+    free(level);
+    return ok;
+}
+
 void sema_claim_decl_names(sema *S, const decl *d)
 {
     char *base = names_c_name(d->schema, d->name);
@@ -171,6 +203,7 @@ void sema_claim_decl_names(sema *S, const decl *d)
             ok = sema_claim(S, sema_format("%s_%s_entry", base, f->name),
                        sema_format("field '%s.%s'", d->name, f->name),
                        sema_format("the entry type of map field '%s.%s'", d->name, f->name), f->name_span);
+        ok = ok && claim_inner_types(S, d, f, base);
     }
     free(l);
     free(base);

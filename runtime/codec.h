@@ -59,9 +59,16 @@ static inline const char *mb_string_default(const msgbus_field *f)
     return f->default_value ? (const char *)f->default_value : "";
 }
 
-/* malloc'd copy of s[0..n) plus a NUL, or NULL (strdup is not C99). */
+/* The inner list or map that each element of f (a map's value) is, or NULL
+ * when f's elements are plain values (msgbus_field.element). */
+static inline const msgbus_field *mb_nested(const msgbus_field *f)
+{
+    return f->container != MSGBUS_SINGLE ? f->element : NULL;
+}
 
-/* sizeof the C type of one value of f's scalar type. */
+/* sizeof the C type of one value of f's scalar type.  The functions below
+ * that take "one value of f's scalar type" take, for a field whose elements
+ * are lists or maps (mb_nested), one such element. */
 size_t mb_scalar_size(const msgbus_field *f);
 
 /* Sets the value of f's scalar type at p to its zero state (records are

@@ -166,9 +166,13 @@ static int decode_uint64_digits(mb_reader *r, void *p, const mb_frame *at)
     return 0;
 }
 
+static int decode_container(mb_reader *r, const msgbus_field *f, void *m, const mb_frame *at);
+
 /* One value of f's scalar type into p (in its zero state). */
 static int decode_value(mb_reader *r, const msgbus_field *f, void *p, const mb_frame *at)
 {
+    if (mb_nested(f))
+        return decode_container(r, f->element, p, at);
     mb_kind kind = mb_next_kind(r);
     switch (f->scalar) {
     case MSGBUS_BOOL:
@@ -319,12 +323,16 @@ static int decode_map(mb_reader *r, const msgbus_field *f, void *m, const mb_fra
     return rc == 0 ? check_unique_keys(r, f, mb_load_ptr(slot), *count, at) : rc;
 }
 
+/* A list or map (also one inside another: msgbus_field.element). */
+static int decode_container(mb_reader *r, const msgbus_field *f, void *m, const mb_frame *at)
+{
+    return f->container == MSGBUS_MAP ? decode_map(r, f, m, at) : decode_list(r, f, m, at);
+}
+
 static int decode_field(mb_reader *r, const msgbus_field *f, void *m, const mb_frame *at)
 {
-    if (f->container == MSGBUS_LIST)
-        return decode_list(r, f, m, at);
-    if (f->container == MSGBUS_MAP)
-        return decode_map(r, f, m, at);
+    if (f->container != MSGBUS_SINGLE)
+        return decode_container(r, f, m, at);
     void *slot = mb_slot(m, f->offset);
     if (!f->optional)
         return decode_value(r, f, slot, at);

@@ -297,10 +297,14 @@ static int tree_value(writer *w, const msgbus_field *f, const void *p, const cha
 
 
 
+static int put_container(writer *w, const msgbus_field *f, const void *m, const mb_frame *at);
+
 /* One value of f's scalar type at p; a NULL string is written as null_means. */
 static int put_value(writer *w, const msgbus_field *f, const void *p, const char *null_means,
                      const mb_frame *at)
 {
+    if (mb_nested(f))
+        return put_container(w, f->element, p, at);
     if (!w->b)
         return tree_value(w, f, p, null_means, at);
     char text[MB_NUMBER_TEXT];

@@ -27,16 +27,23 @@ size_t mb_scalar_size(const msgbus_field *f)
 
 void mb_value_zero(const msgbus_field *f, void *p)
 {
-    if (f->scalar == MSGBUS_RECORD)
+    if (mb_nested(f))       /* { size_t n; T *items; }: the value ends the map entry */
+        memset(p, 0, f->container == MSGBUS_MAP ? f->elem_size - f->value_offset : f->elem_size);
+    else if (f->scalar == MSGBUS_RECORD)
         msgbus_value_init(f->record, p);
     else
         memset(p, 0, mb_scalar_size(f));
 }
 
 static void release_fields(const msgbus_type *type, void *m);
+static void release_container(const msgbus_field *f, void *m);
 
 void mb_value_release(const msgbus_field *f, void *p)
 {
+    if (mb_nested(f)) {
+        release_container(f->element, p);
+        return;
+    }
     switch (f->scalar) {
     case MSGBUS_STRING:
         msgbus_free(mb_load_ptr(p));
@@ -67,6 +74,13 @@ static void release_field(const msgbus_field *f, void *m)
         }
         return;
     }
+    release_container(f, m);
+}
+
+/* Frees the elements and the array of list or map f in *m. */
+static void release_container(const msgbus_field *f, void *m)
+{
+    void *slot = mb_slot(m, f->offset);
     size_t n = *(size_t *)mb_slot(m, f->count_offset);
     char *items = mb_load_ptr(slot);
     for (size_t i = 0; i < n; i++) {
@@ -113,9 +127,13 @@ void msgbus_value_clear(const msgbus_type *type, void *m)
     msgbus_value_init(type, m);
 }
 
+static int copy_container(const msgbus_field *f, void *dst, const void *src);
+
 /* Copies one value of f's scalar type; *dst is in its zero state. */
 static int copy_value(const msgbus_field *f, void *dst, const void *src)
 {
+    if (mb_nested(f))
+        return copy_container(f->element, dst, src);
     switch (f->scalar) {
     case MSGBUS_STRING: {
         const char *s = mb_load_ptr(src);
@@ -168,7 +186,15 @@ static int copy_field(const msgbus_field *f, void *dst, const void *src)
     }
     if (f->container == MSGBUS_SINGLE)
         return copy_value(f, dslot, sslot);
+    return copy_container(f, dst, src);
+}
 
+/* Copies list or map f of *src into *dst, where it is empty.  On failure
+ * *dst holds what was copied, for the caller to release. */
+static int copy_container(const msgbus_field *f, void *dst, const void *src)
+{
+    void *dslot = mb_slot(dst, f->offset);
+    const void *sslot = mb_cslot(src, f->offset);
     size_t n = *(const size_t *)mb_cslot(src, f->count_offset);
     if (n == 0)
         return 0;
@@ -217,10 +243,14 @@ static bool equal_strings(const char *a, const char *b, const char *null_means)
     return strcmp(a ? a : null_means, b ? b : null_means) == 0;
 }
 
+static bool equal_container(const msgbus_field *f, const void *a, const void *b);
+
 /* Compares two values of f's scalar type; a NULL string means `null_means`. */
 static bool equal_value(const msgbus_field *f, const void *a, const void *b,
                         const char *null_means)
 {
+    if (mb_nested(f))
+        return equal_container(f->element, a, b);
     switch (f->scalar) {
     case MSGBUS_BOOL: return *(const bool *)a == *(const bool *)b;
     case MSGBUS_FLOAT: {
@@ -268,7 +298,13 @@ static bool equal_field(const msgbus_field *f, const void *a, const void *b)
     }
     if (f->container == MSGBUS_SINGLE)
         return equal_value(f, sa, sb, mb_string_default(f));
+    return equal_container(f, a, b);
+}
 
+/* Compares list or map f of *a and *b, element by element, in order. */
+static bool equal_container(const msgbus_field *f, const void *a, const void *b)
+{
+    const void *sa = mb_cslot(a, f->offset), *sb = mb_cslot(b, f->offset);
     size_t n = *(const size_t *)mb_cslot(a, f->count_offset);
     if (n != *(const size_t *)mb_cslot(b, f->count_offset))
         return false;

@@ -130,19 +130,43 @@ static const char everything_json[] =
     "\"colors\":[\"BLUE\",\"RED\"],\"attrs\":{\"k\":\"v\",\"k2\":\"v2\"},\"counts\":{\"a\":1},"
     "\"places\":{\"home\":{\"label\":\"h\",\"tags\":[\"z\"]}}}";
 
+static const char nested_json[] =
+    "{\"coords\":[[1.5,-2],[],[0.25,1e300]],\"tags\":{\"red\":[\"a\",\"b\"],\"blue\":[]},"
+    "\"rows\":[{\"x\":1,\"y\":2},{}],\"cube\":[[[7,8]],[]],"
+    "\"places\":{\"home\":{\"desk\":{\"label\":\"d\",\"tags\":[\"t\"]}}},"
+    "\"colors\":[[\"BLUE\",\"RED\"]],\"stamps\":{\"t\":[\"2024-05-01T12:00:00Z\"]},"
+    "\"blobs\":[[\"AAE=\"]],\"big\":[[18446744073709551615]],"
+    "\"tree\":{\"name\":\"r\",\"children\":{\"a\":{\"name\":\"l\",\"children\":{},"
+    "\"forest\":[]}},\"forest\":[{},{\"b\":{\"name\":\"x\",\"children\":{},\"forest\":[]}}]}}";
+
+/* One all-types message: its descriptor, JSON text and generated encoder. */
 struct codec_state {
-    test_all_Everything src;
-    test_all_Everything dst;
+    const msgbus_type *type;
+    const char *json;
+    size_t json_len;
+    int (*encode)(const void *m, char **buf, size_t *len);
+    void *src;
+    void *dst;
 };
+
+static int encode_everything(const void *m, char **buf, size_t *len)
+{
+    return test_all_Everything_encode(m, buf, len);
+}
+
+static int encode_nested(const void *m, char **buf, size_t *len)
+{
+    return test_all_Nested_encode(m, buf, len);
+}
 
 static int decode_op(void *p)
 {
     struct codec_state *s = p;
     msgbus_error err;
-    int rc = test_all_Everything_decode(everything_json, sizeof everything_json - 1, &s->dst, &err);
-    if (rc == 0 && !test_all_Everything_equal(&s->dst, &s->src))
+    int rc = msgbus_value_decode(s->type, s->json, s->json_len, s->dst, &err);
+    if (rc == 0 && !msgbus_value_equal(s->type, s->dst, s->src))
         rc = MSGBUS_EINVAL;
-    test_all_Everything_clear(&s->dst);
+    msgbus_value_clear(s->type, s->dst);
     return rc;
 }
 
@@ -158,7 +182,7 @@ static int encode_op(void *p)
     struct codec_state *s = p;
     char *buf = NULL;
     size_t len = 0;
-    int rc = test_all_Everything_encode(&s->src, &buf, &len);
+    int rc = s->encode(s->src, &buf, &len);
     if (rc == 0 && (!buf || len == 0 || strlen(buf) != len))
         rc = MSGBUS_EINVAL;
     if (rc != 0 && buf)
@@ -170,26 +194,43 @@ static int encode_op(void *p)
 static int copy_op(void *p)
 {
     struct codec_state *s = p;
-    int rc = test_all_Everything_copy(&s->dst, &s->src);
-    if (rc == 0 && !test_all_Everything_equal(&s->dst, &s->src))
+    int rc = msgbus_value_copy(s->type, s->dst, s->src);
+    if (rc == 0 && !msgbus_value_equal(s->type, s->dst, s->src))
         rc = MSGBUS_EINVAL;
-    test_all_Everything_clear(&s->dst);
+    msgbus_value_clear(s->type, s->dst);
     return rc;
+}
+
+/* Decode, encode and copy with each allocation failing in turn. */
+static void codec_survives(struct codec_state *s)
+{
+    msgbus_value_init(s->type, s->src);
+    msgbus_value_init(s->type, s->dst);
+    msgbus_error err;
+    ck_assert_msg(msgbus_value_decode(s->type, s->json, s->json_len, s->src, &err) == 0,
+                  "%s at %s", err.text, err.path);
+    fail_each_allocation("decode", decode_op, decode_usable, s);
+    fail_each_allocation("encode", encode_op, encode_op, s);
+    fail_each_allocation("copy", copy_op, copy_op, s);
+    msgbus_value_clear(s->type, s->src);
+    ck_assert_int_eq(atomic_load(&live), 0);
 }
 
 START_TEST(codec_survives_every_allocation_failure)
 {
-    struct codec_state s;
-    test_all_Everything_init(&s.src);
-    test_all_Everything_init(&s.dst);
-    msgbus_error err;
-    ck_assert_msg(test_all_Everything_decode(everything_json, sizeof everything_json - 1, &s.src,
-                                             &err) == 0, "%s at %s", err.text, err.path);
-    fail_each_allocation("decode", decode_op, decode_usable, &s);
-    fail_each_allocation("encode", encode_op, encode_op, &s);
-    fail_each_allocation("copy", copy_op, copy_op, &s);
-    test_all_Everything_clear(&s.src);
-    ck_assert_int_eq(atomic_load(&live), 0);
+    test_all_Everything src, dst;
+    struct codec_state s = { &test_all_Everything_type, everything_json,
+                             sizeof everything_json - 1, encode_everything, &src, &dst };
+    codec_survives(&s);
+}
+END_TEST
+
+START_TEST(nested_codec_survives_every_allocation_failure)
+{
+    test_all_Nested src, dst;
+    struct codec_state s = { &test_all_Nested_type, nested_json, sizeof nested_json - 1,
+                             encode_nested, &src, &dst };
+    codec_survives(&s);
 }
 END_TEST
 
@@ -528,6 +569,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, codec_survives_every_allocation_failure);
+    tcase_add_test(tc, nested_codec_survives_every_allocation_failure);
     tcase_add_test(tc, bus_survives_every_allocation_failure);
     tcase_add_test(tc, async_bus_survives_every_allocation_failure);
     tcase_add_test(tc, async_batch_survives_every_allocation_failure);

@@ -743,11 +743,503 @@ int test_all_Everything_encode(const test_all_Everything *m, char **buf, size_t 
     return msgbus_buf_take(&b, test_all_Everything_encode_buf(m, &b), buf, len);
 }
 
+/* ---- event test.all.Nested ---- */
+
+static const msgbus_field test_all_Nested_coords_item_field = {
+    .name = "coords",
+    .scalar = MSGBUS_DOUBLE,
+    .container = MSGBUS_LIST,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Nested_coords_item, items),
+    .count_offset = offsetof(test_all_Nested_coords_item, n),
+    .elem_size = sizeof(double),
+};
+static const msgbus_field test_all_Nested_tags_item_field = {
+    .name = "tags",
+    .scalar = MSGBUS_STRING,
+    .container = MSGBUS_LIST,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Nested_tags_item, items),
+    .count_offset = offsetof(test_all_Nested_tags_item, n),
+    .elem_size = sizeof(char *),
+};
+static const msgbus_field test_all_Nested_rows_item_field = {
+    .name = "rows",
+    .scalar = MSGBUS_INT64,
+    .container = MSGBUS_MAP,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Nested_rows_item, entries),
+    .count_offset = offsetof(test_all_Nested_rows_item, n),
+    .elem_size = sizeof(test_all_Nested_rows_item_entry),
+    .value_offset = offsetof(test_all_Nested_rows_item_entry, value),
+};
+static const msgbus_field test_all_Nested_cube_item_item_field = {
+    .name = "cube",
+    .scalar = MSGBUS_INT32,
+    .container = MSGBUS_LIST,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Nested_cube_item_item, items),
+    .count_offset = offsetof(test_all_Nested_cube_item_item, n),
+    .elem_size = sizeof(int32_t),
+};
+static const msgbus_field test_all_Nested_cube_item_field = {
+    .name = "cube",
+    .scalar = MSGBUS_INT32,
+    .container = MSGBUS_LIST,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Nested_cube_item, items),
+    .count_offset = offsetof(test_all_Nested_cube_item, n),
+    .elem_size = sizeof(test_all_Nested_cube_item_item),
+    .element = &test_all_Nested_cube_item_item_field,
+};
+static const msgbus_field test_all_Nested_places_item_field = {
+    .name = "places",
+    .scalar = MSGBUS_RECORD,
+    .container = MSGBUS_MAP,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Nested_places_item, entries),
+    .count_offset = offsetof(test_all_Nested_places_item, n),
+    .elem_size = sizeof(test_all_Nested_places_item_entry),
+    .value_offset = offsetof(test_all_Nested_places_item_entry, value),
+    .record = &test_all_Inner_type,
+};
+static const msgbus_field test_all_Nested_colors_item_field = {
+    .name = "colors",
+    .scalar = MSGBUS_ENUM,
+    .container = MSGBUS_LIST,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Nested_colors_item, items),
+    .count_offset = offsetof(test_all_Nested_colors_item, n),
+    .elem_size = sizeof(test_all_Color),
+    .enumeration = &test_all_Color_type,
+};
+static const msgbus_field test_all_Nested_stamps_item_field = {
+    .name = "stamps",
+    .scalar = MSGBUS_TIMESTAMP,
+    .container = MSGBUS_LIST,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Nested_stamps_item, items),
+    .count_offset = offsetof(test_all_Nested_stamps_item, n),
+    .elem_size = sizeof(msgbus_timestamp),
+};
+static const msgbus_field test_all_Nested_blobs_item_field = {
+    .name = "blobs",
+    .scalar = MSGBUS_BYTES,
+    .container = MSGBUS_LIST,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Nested_blobs_item, items),
+    .count_offset = offsetof(test_all_Nested_blobs_item, n),
+    .elem_size = sizeof(msgbus_bytes),
+};
+static const msgbus_field test_all_Nested_big_item_field = {
+    .name = "big",
+    .scalar = MSGBUS_UINT64,
+    .container = MSGBUS_LIST,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Nested_big_item, items),
+    .count_offset = offsetof(test_all_Nested_big_item, n),
+    .elem_size = sizeof(uint64_t),
+};
+static const msgbus_field test_all_Nested_fields[] = {
+    {
+        .name = "coords",
+        .scalar = MSGBUS_DOUBLE,
+        .container = MSGBUS_LIST,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Nested, coords),
+        .count_offset = offsetof(test_all_Nested, n_coords),
+        .elem_size = sizeof(test_all_Nested_coords_item),
+        .element = &test_all_Nested_coords_item_field,
+    },
+    {
+        .name = "tags",
+        .scalar = MSGBUS_STRING,
+        .container = MSGBUS_MAP,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Nested, tags),
+        .count_offset = offsetof(test_all_Nested, n_tags),
+        .elem_size = sizeof(test_all_Nested_tags_entry),
+        .value_offset = offsetof(test_all_Nested_tags_entry, value),
+        .element = &test_all_Nested_tags_item_field,
+    },
+    {
+        .name = "rows",
+        .scalar = MSGBUS_INT64,
+        .container = MSGBUS_LIST,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Nested, rows),
+        .count_offset = offsetof(test_all_Nested, n_rows),
+        .elem_size = sizeof(test_all_Nested_rows_item),
+        .element = &test_all_Nested_rows_item_field,
+    },
+    {
+        .name = "cube",
+        .scalar = MSGBUS_INT32,
+        .container = MSGBUS_LIST,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Nested, cube),
+        .count_offset = offsetof(test_all_Nested, n_cube),
+        .elem_size = sizeof(test_all_Nested_cube_item),
+        .element = &test_all_Nested_cube_item_field,
+    },
+    {
+        .name = "places",
+        .scalar = MSGBUS_RECORD,
+        .container = MSGBUS_MAP,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Nested, places),
+        .count_offset = offsetof(test_all_Nested, n_places),
+        .elem_size = sizeof(test_all_Nested_places_entry),
+        .value_offset = offsetof(test_all_Nested_places_entry, value),
+        .record = &test_all_Inner_type,
+        .element = &test_all_Nested_places_item_field,
+    },
+    {
+        .name = "colors",
+        .scalar = MSGBUS_ENUM,
+        .container = MSGBUS_LIST,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Nested, colors),
+        .count_offset = offsetof(test_all_Nested, n_colors),
+        .elem_size = sizeof(test_all_Nested_colors_item),
+        .enumeration = &test_all_Color_type,
+        .element = &test_all_Nested_colors_item_field,
+    },
+    {
+        .name = "stamps",
+        .scalar = MSGBUS_TIMESTAMP,
+        .container = MSGBUS_MAP,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Nested, stamps),
+        .count_offset = offsetof(test_all_Nested, n_stamps),
+        .elem_size = sizeof(test_all_Nested_stamps_entry),
+        .value_offset = offsetof(test_all_Nested_stamps_entry, value),
+        .element = &test_all_Nested_stamps_item_field,
+    },
+    {
+        .name = "blobs",
+        .scalar = MSGBUS_BYTES,
+        .container = MSGBUS_LIST,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Nested, blobs),
+        .count_offset = offsetof(test_all_Nested, n_blobs),
+        .elem_size = sizeof(test_all_Nested_blobs_item),
+        .element = &test_all_Nested_blobs_item_field,
+    },
+    {
+        .name = "big",
+        .scalar = MSGBUS_UINT64,
+        .container = MSGBUS_LIST,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Nested, big),
+        .count_offset = offsetof(test_all_Nested, n_big),
+        .elem_size = sizeof(test_all_Nested_big_item),
+        .element = &test_all_Nested_big_item_field,
+    },
+    {
+        .name = "tree",
+        .scalar = MSGBUS_RECORD,
+        .container = MSGBUS_SINGLE,
+        .optional = true,
+        .storage = MSGBUS_STORAGE_POINTER,
+        .offset = offsetof(test_all_Nested, tree),
+        .elem_size = sizeof(test_all_Tree),
+        .record = &test_all_Tree_type,
+    },
+};
+
+const msgbus_type test_all_Nested_type = {
+    "test.all.Nested", MSGBUS_KIND_EVENT, sizeof(test_all_Nested),
+    10, test_all_Nested_fields, 2, &test_all_module
+};
+
+void test_all_Nested_init(test_all_Nested *m)
+{
+    msgbus_value_init(&test_all_Nested_type, m);
+}
+
+void test_all_Nested_clear(test_all_Nested *m)
+{
+    msgbus_value_clear(&test_all_Nested_type, m);
+}
+
+int test_all_Nested_copy(test_all_Nested *dst, const test_all_Nested *src)
+{
+    return msgbus_value_copy(&test_all_Nested_type, dst, src);
+}
+
+bool test_all_Nested_equal(const test_all_Nested *a, const test_all_Nested *b)
+{
+    return msgbus_value_equal(&test_all_Nested_type, a, b);
+}
+
+json_t *test_all_Nested_to_json(const test_all_Nested *m)
+{
+    return msgbus_value_to_json(&test_all_Nested_type, m);
+}
+
+int test_all_Nested_from_json(const json_t *json, test_all_Nested *m, msgbus_error *err)
+{
+    return msgbus_value_from_json(&test_all_Nested_type, json, m, err);
+}
+
+int test_all_Nested_decode(const char *text, size_t len, test_all_Nested *m, msgbus_error *err)
+{
+    return msgbus_value_decode(&test_all_Nested_type, text, len, m, err);
+}
+
+int test_all_Nested_encode_buf(const test_all_Nested *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    int written = 0;
+    if ((rc = msgbus_buf_append(b, "{\"coords\":[", 11)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_coords; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Nested_fields[0], &m->coords[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "],\"tags\":{", 10)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_tags; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->tags[i].key ? m->tags[i].key : "")) < 0 ||
+            (rc = msgbus_buf_append(b, ":", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Nested_fields[1], &m->tags[i].value)) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "},\"rows\":[", 10)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_rows; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Nested_fields[2], &m->rows[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "],\"cube\":[", 10)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_cube; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Nested_fields[3], &m->cube[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "],\"places\":{", 12)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_places; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->places[i].key ? m->places[i].key : "")) < 0 ||
+            (rc = msgbus_buf_append(b, ":", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Nested_fields[4], &m->places[i].value)) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "},\"colors\":[", 12)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_colors; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Nested_fields[5], &m->colors[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "],\"stamps\":{", 12)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_stamps; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->stamps[i].key ? m->stamps[i].key : "")) < 0 ||
+            (rc = msgbus_buf_append(b, ":", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Nested_fields[6], &m->stamps[i].value)) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "},\"blobs\":[", 11)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_blobs; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Nested_fields[7], &m->blobs[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "],\"big\":[", 9)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_big; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Nested_fields[8], &m->big[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "]", 1)) < 0)
+        goto fail;
+    if (m->tree) {
+        if ((rc = msgbus_buf_append(b, ",\"tree\":", 8)) < 0)
+            goto fail;
+        if ((rc = test_all_Tree_encode_buf(&*m->tree, b)) < 0)
+            goto fail;
+        written = 1;
+    }
+    if ((rc = msgbus_buf_append(b, "}", 1)) < 0)
+        goto fail;
+    (void)written;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int test_all_Nested_encode(const test_all_Nested *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, test_all_Nested_encode_buf(m, &b), buf, len);
+}
+
+/* ---- record test.all.Tree ---- */
+
+static const msgbus_field test_all_Tree_forest_item_field = {
+    .name = "forest",
+    .scalar = MSGBUS_RECORD,
+    .container = MSGBUS_MAP,
+    .storage = MSGBUS_STORAGE_PLAIN,
+    .offset = offsetof(test_all_Tree_forest_item, entries),
+    .count_offset = offsetof(test_all_Tree_forest_item, n),
+    .elem_size = sizeof(test_all_Tree_forest_item_entry),
+    .value_offset = offsetof(test_all_Tree_forest_item_entry, value),
+    .record = &test_all_Tree_type,
+};
+static const msgbus_field test_all_Tree_fields[] = {
+    {
+        .name = "name",
+        .scalar = MSGBUS_STRING,
+        .container = MSGBUS_SINGLE,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Tree, name),
+        .elem_size = sizeof(char *),
+    },
+    {
+        .name = "children",
+        .scalar = MSGBUS_RECORD,
+        .container = MSGBUS_MAP,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Tree, children),
+        .count_offset = offsetof(test_all_Tree, n_children),
+        .elem_size = sizeof(test_all_Tree_children_entry),
+        .value_offset = offsetof(test_all_Tree_children_entry, value),
+        .record = &test_all_Tree_type,
+    },
+    {
+        .name = "forest",
+        .scalar = MSGBUS_RECORD,
+        .container = MSGBUS_LIST,
+        .storage = MSGBUS_STORAGE_PLAIN,
+        .offset = offsetof(test_all_Tree, forest),
+        .count_offset = offsetof(test_all_Tree, n_forest),
+        .elem_size = sizeof(test_all_Tree_forest_item),
+        .record = &test_all_Tree_type,
+        .element = &test_all_Tree_forest_item_field,
+    },
+};
+
+const msgbus_type test_all_Tree_type = {
+    "test.all.Tree", MSGBUS_KIND_RECORD, sizeof(test_all_Tree),
+    3, test_all_Tree_fields, 3, &test_all_module
+};
+
+void test_all_Tree_init(test_all_Tree *m)
+{
+    msgbus_value_init(&test_all_Tree_type, m);
+}
+
+void test_all_Tree_clear(test_all_Tree *m)
+{
+    msgbus_value_clear(&test_all_Tree_type, m);
+}
+
+int test_all_Tree_copy(test_all_Tree *dst, const test_all_Tree *src)
+{
+    return msgbus_value_copy(&test_all_Tree_type, dst, src);
+}
+
+bool test_all_Tree_equal(const test_all_Tree *a, const test_all_Tree *b)
+{
+    return msgbus_value_equal(&test_all_Tree_type, a, b);
+}
+
+json_t *test_all_Tree_to_json(const test_all_Tree *m)
+{
+    return msgbus_value_to_json(&test_all_Tree_type, m);
+}
+
+int test_all_Tree_from_json(const json_t *json, test_all_Tree *m, msgbus_error *err)
+{
+    return msgbus_value_from_json(&test_all_Tree_type, json, m, err);
+}
+
+int test_all_Tree_decode(const char *text, size_t len, test_all_Tree *m, msgbus_error *err)
+{
+    return msgbus_value_decode(&test_all_Tree_type, text, len, m, err);
+}
+
+int test_all_Tree_encode_buf(const test_all_Tree *m, msgbus_buf *b)
+{
+    size_t start = b->len;
+    int rc;
+    if ((rc = msgbus_buf_append(b, "{\"name\":", 8)) < 0)
+        goto fail;
+    if ((rc = msgbus_json_put_string(b, m->name ? m->name : "")) < 0)
+        goto fail;
+    if ((rc = msgbus_buf_append(b, ",\"children\":{", 13)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_children; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_string(b, m->children[i].key ? m->children[i].key : "")) < 0 ||
+            (rc = msgbus_buf_append(b, ":", 1)) < 0)
+            goto fail;
+        if ((rc = test_all_Tree_encode_buf(&m->children[i].value, b)) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "},\"forest\":[", 12)) < 0)
+        goto fail;
+    for (size_t i = 0; i < m->n_forest; i++) {
+        if (i > 0 && (rc = msgbus_buf_append(b, ",", 1)) < 0)
+            goto fail;
+        if ((rc = msgbus_json_put_value(b, &test_all_Tree_fields[2], &m->forest[i])) < 0)
+            goto fail;
+    }
+    if ((rc = msgbus_buf_append(b, "]}", 2)) < 0)
+        goto fail;
+    return 0;
+fail:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return rc;
+}
+
+int test_all_Tree_encode(const test_all_Tree *m, char **buf, size_t *len)
+{
+    char storage[MSGBUS_BUF_STORAGE];
+    msgbus_buf b;
+    msgbus_buf_init_storage(&b, storage, sizeof storage);
+    return msgbus_buf_take(&b, test_all_Tree_encode_buf(m, &b), buf, len);
+}
+
 /* ---- the module ---- */
 
 static const msgbus_type *const test_all_types[] = {
     &test_all_Everything_type,
-    &test_all_Inner_type
+    &test_all_Inner_type,
+    &test_all_Nested_type,
+    &test_all_Tree_type
 };
 
 static const msgbus_enum_type *const test_all_enums[] = {
@@ -758,7 +1250,7 @@ const msgbus_module test_all_module = {
     .runtime_version = MSGBUS_VERSION_NUMBER,
     .package = "test.all",
     .source = "alltypes.msg",
-    .n_types = 2,
+    .n_types = 4,
     .types = test_all_types,
     .n_enums = 1,
     .enums = test_all_enums,

@@ -15,6 +15,8 @@ extern "C" {
 /* Every struct, so that pointers may refer to later ones. */
 typedef struct test_all_Inner test_all_Inner;
 typedef struct test_all_Everything test_all_Everything;
+typedef struct test_all_Nested test_all_Nested;
+typedef struct test_all_Tree test_all_Tree;
 
 typedef enum test_all_Color {
     TEST_ALL_COLOR_RED = 0,
@@ -143,6 +145,200 @@ int test_all_Everything_encode(const test_all_Everything *m, char **buf, size_t 
 int test_all_Everything_encode_buf(const test_all_Everything *m, msgbus_buf *b);
 /* Strictly parses text into *m; on error *m is left initialized. */
 int test_all_Everything_decode(const char *text, size_t len, test_all_Everything *m, msgbus_error *err);
+
+/* A list inside test_all_Nested.coords (nesting level 1). */
+typedef struct test_all_Nested_coords_item {
+    size_t n;
+    double *items;
+} test_all_Nested_coords_item;
+
+/* A list inside test_all_Nested.tags (nesting level 1). */
+typedef struct test_all_Nested_tags_item {
+    size_t n;
+    char **items;
+} test_all_Nested_tags_item;
+
+/* An entry of test_all_Nested.tags: map<string, list<string>>. */
+typedef struct test_all_Nested_tags_entry {
+    char *key;
+    test_all_Nested_tags_item value;
+} test_all_Nested_tags_entry;
+
+/* An entry of test_all_Nested_rows_item. */
+typedef struct test_all_Nested_rows_item_entry {
+    char *key;
+    int64_t value;
+} test_all_Nested_rows_item_entry;
+
+/* A map inside test_all_Nested.rows (nesting level 1). */
+typedef struct test_all_Nested_rows_item {
+    size_t n;
+    test_all_Nested_rows_item_entry *entries;
+} test_all_Nested_rows_item;
+
+/* A list inside test_all_Nested.cube (nesting level 2). */
+typedef struct test_all_Nested_cube_item_item {
+    size_t n;
+    int32_t *items;
+} test_all_Nested_cube_item_item;
+
+/* A list inside test_all_Nested.cube (nesting level 1). */
+typedef struct test_all_Nested_cube_item {
+    size_t n;
+    test_all_Nested_cube_item_item *items;
+} test_all_Nested_cube_item;
+
+/* An entry of test_all_Nested_places_item. */
+typedef struct test_all_Nested_places_item_entry {
+    char *key;
+    test_all_Inner value;
+} test_all_Nested_places_item_entry;
+
+/* A map inside test_all_Nested.places (nesting level 1). */
+typedef struct test_all_Nested_places_item {
+    size_t n;
+    test_all_Nested_places_item_entry *entries;
+} test_all_Nested_places_item;
+
+/* An entry of test_all_Nested.places: map<string, map<string, Inner>>. */
+typedef struct test_all_Nested_places_entry {
+    char *key;
+    test_all_Nested_places_item value;
+} test_all_Nested_places_entry;
+
+/* A list inside test_all_Nested.colors (nesting level 1). */
+typedef struct test_all_Nested_colors_item {
+    size_t n;
+    test_all_Color *items;
+} test_all_Nested_colors_item;
+
+/* A list inside test_all_Nested.stamps (nesting level 1). */
+typedef struct test_all_Nested_stamps_item {
+    size_t n;
+    msgbus_timestamp *items;
+} test_all_Nested_stamps_item;
+
+/* An entry of test_all_Nested.stamps: map<string, list<timestamp>>. */
+typedef struct test_all_Nested_stamps_entry {
+    char *key;
+    test_all_Nested_stamps_item value;
+} test_all_Nested_stamps_entry;
+
+/* A list inside test_all_Nested.blobs (nesting level 1). */
+typedef struct test_all_Nested_blobs_item {
+    size_t n;
+    msgbus_bytes *items;
+} test_all_Nested_blobs_item;
+
+/* A list inside test_all_Nested.big (nesting level 1). */
+typedef struct test_all_Nested_big_item {
+    size_t n;
+    uint64_t *items;
+} test_all_Nested_big_item;
+
+/**
+ * Lists and maps inside lists and maps, to any depth.
+ */
+struct test_all_Nested {
+    msgbus_msg base;                    /* first: the bus's view of any message */
+    size_t n_coords;
+    test_all_Nested_coords_item *coords; /* list<list<double>> */
+    size_t n_tags;
+    test_all_Nested_tags_entry *tags;   /* map<string, list<string>> */
+    size_t n_rows;
+    test_all_Nested_rows_item *rows;    /* list<map<string, int64>> */
+    size_t n_cube;
+    test_all_Nested_cube_item *cube;    /* list<list<list<int32>>> */
+    size_t n_places;
+    test_all_Nested_places_entry *places; /* map<string, map<string, Inner>> */
+    size_t n_colors;
+    test_all_Nested_colors_item *colors; /* list<list<Color>> */
+    size_t n_stamps;
+    test_all_Nested_stamps_entry *stamps; /* map<string, list<timestamp>> */
+    size_t n_blobs;
+    test_all_Nested_blobs_item *blobs;  /* list<list<bytes>> */
+    size_t n_big;
+    test_all_Nested_big_item *big;      /* list<list<uint64>> */
+    test_all_Tree *tree;                /* Tree? */
+};
+extern const msgbus_type test_all_Nested_type;
+/* Sets every field to its default; *m owns nothing yet. */
+void test_all_Nested_init(test_all_Nested *m);
+/* Frees what *m owns and re-inits it (m itself is not freed). */
+void test_all_Nested_clear(test_all_Nested *m);
+/* Deep copy; *dst is overwritten, not freed first.  0 or MSGBUS_ENOMEM. */
+int test_all_Nested_copy(test_all_Nested *dst, const test_all_Nested *src);
+/* Deep equality. */
+bool test_all_Nested_equal(const test_all_Nested *a, const test_all_Nested *b);
+/* A new JSON object the caller owns, or NULL on failure. */
+json_t *test_all_Nested_to_json(const test_all_Nested *m);
+/* Fills *m from json (borrowed); on error *m is left initialized. */
+int test_all_Nested_from_json(const json_t *json, test_all_Nested *m, msgbus_error *err);
+/* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
+int test_all_Nested_encode(const test_all_Nested *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int test_all_Nested_encode_buf(const test_all_Nested *m, msgbus_buf *b);
+/* Strictly parses text into *m; on error *m is left initialized. */
+int test_all_Nested_decode(const char *text, size_t len, test_all_Nested *m, msgbus_error *err);
+
+/* Of test_all_Tree.children, defined further down: its entries hold a record that
+ * is not complete yet. */
+typedef struct test_all_Tree_children_entry test_all_Tree_children_entry;
+
+/* Of test_all_Tree.forest, defined further down: its entries hold a record that
+ * is not complete yet. */
+typedef struct test_all_Tree_forest_item test_all_Tree_forest_item;
+typedef struct test_all_Tree_forest_item_entry test_all_Tree_forest_item_entry;
+
+/**
+ * A record whose maps hold itself: its entries are defined after it.
+ */
+struct test_all_Tree {
+    char *name;                         /* string */
+    size_t n_children;
+    test_all_Tree_children_entry *children; /* map<string, Tree> */
+    size_t n_forest;
+    test_all_Tree_forest_item *forest;  /* list<map<string, Tree>> */
+};
+extern const msgbus_type test_all_Tree_type;
+/* Sets every field to its default; *m owns nothing yet. */
+void test_all_Tree_init(test_all_Tree *m);
+/* Frees what *m owns and re-inits it (m itself is not freed). */
+void test_all_Tree_clear(test_all_Tree *m);
+/* Deep copy; *dst is overwritten, not freed first.  0 or MSGBUS_ENOMEM. */
+int test_all_Tree_copy(test_all_Tree *dst, const test_all_Tree *src);
+/* Deep equality. */
+bool test_all_Tree_equal(const test_all_Tree *a, const test_all_Tree *b);
+/* A new JSON object the caller owns, or NULL on failure. */
+json_t *test_all_Tree_to_json(const test_all_Tree *m);
+/* Fills *m from json (borrowed); on error *m is left initialized. */
+int test_all_Tree_from_json(const json_t *json, test_all_Tree *m, msgbus_error *err);
+/* JSON text in *buf: malloc'd, NUL-terminated; the caller frees it. */
+int test_all_Tree_encode(const test_all_Tree *m, char **buf, size_t *len);
+/* Appends the JSON text to b, which may be reused: no allocation once it
+ * is large enough.  0, MSGBUS_ENOMEM or MSGBUS_EINVAL (b->len restored). */
+int test_all_Tree_encode_buf(const test_all_Tree *m, msgbus_buf *b);
+/* Strictly parses text into *m; on error *m is left initialized. */
+int test_all_Tree_decode(const char *text, size_t len, test_all_Tree *m, msgbus_error *err);
+
+/* An entry of test_all_Tree.children: map<string, Tree>. */
+struct test_all_Tree_children_entry {
+    char *key;
+    test_all_Tree value;
+};
+
+/* An entry of test_all_Tree_forest_item. */
+struct test_all_Tree_forest_item_entry {
+    char *key;
+    test_all_Tree value;
+};
+
+/* A map inside test_all_Tree.forest (nesting level 1). */
+struct test_all_Tree_forest_item {
+    size_t n;
+    test_all_Tree_forest_item_entry *entries;
+};
 
 /* The schema as a whole: types by name and the dispatch table;
  * install it with msgbus_bus_install(). */

@@ -377,11 +377,34 @@ END_TEST
 
 START_TEST(test_nested_and_optional_elements)
 {
-    parsed *p = parse_text("record A {\n  a: list<list<int32>>;\n  b: map<string, int32?>;\n}\n");
+    parsed *p = parse_text("record A {\n  a: list<list<int32>>;\n  b: map<string, int32?>;\n"
+                           "  c: list<map<string, list<int32>?>>;\n}\n");
 
     ck_assert_int_eq(p->sink.n_errors, 2);
-    ck_assert_ptr_nonnull(strstr(p->out, "test.msg:2:11: error: a list element cannot be a list or map"));
     ck_assert_ptr_nonnull(strstr(p->out, "test.msg:3:18: error: a map element cannot be optional"));
+    ck_assert_ptr_nonnull(strstr(p->out, "test.msg:4:23: error: a map element cannot be optional"));
+    parsed_free(p);
+}
+END_TEST
+
+/* Nesting is recorded outermost first, each level with its own spans. */
+START_TEST(test_nested_levels)
+{
+    parsed *p = parse_text("record A {\n  a: list<map<uuid, list<Point>>>;\n}\n");
+    const type_ref *t = &p->s->decls[0]->fields[0].type;
+
+    ck_assert_int_eq(p->sink.n_errors, 0);
+    ck_assert_int_eq(t->form, TF_LIST);
+    ck_assert_uint_eq(t->n_inner, 2);
+    ck_assert_int_eq(t->inner[0].form, TF_MAP);
+    ck_assert_int_eq(t->inner[0].key_builtin, BT_UUID);
+    ck_assert_span(p, t->inner[0].key_span, "uuid");
+    ck_assert_span(p, t->inner[0].span, "map<uuid, list<Point>>");
+    ck_assert_int_eq(t->inner[1].form, TF_LIST);
+    ck_assert_span(p, t->inner[1].span, "list<Point>");
+    ck_assert_span(p, t->span, "list<map<uuid, list<Point>>>");
+    ck_assert_str_eq(t->name, "Point");
+    ck_assert_int_eq(t->builtin, BT_NONE);
     parsed_free(p);
 }
 END_TEST
@@ -752,6 +775,7 @@ static Suite *parse_suite(void)
     tcase_add_test(errors, test_stray_characters_and_bad_numbers);
     tcase_add_test(errors, test_error_at_end_of_file);
     tcase_add_test(errors, test_nested_and_optional_elements);
+    tcase_add_test(errors, test_nested_levels);
     tcase_add_test(errors, test_package_must_come_first);
     tcase_add_test(errors, test_misspelled_keyword_suggestion);
     tcase_add_test(errors, test_bom_and_crlf);

@@ -63,7 +63,8 @@ int msgbus_json_put_float(msgbus_buf *b, float v);
 
 /* One value of f's scalar type at p (for lists and maps, one element), by
  * the descriptor: what generated encoders use for bytes, timestamps,
- * uuids and enums.  Returns 0, MSGBUS_EINVAL (what JSON cannot hold: an
+ * uuids, enums, and elements that are lists or maps themselves (written
+ * whole, as msgbus_field.element describes them).  Returns 0, MSGBUS_EINVAL (what JSON cannot hold: an
  * enum value that is no member, a timestamp out of range, invalid UTF-8,
  * NaN) or MSGBUS_ENOMEM. */
 int msgbus_json_put_value(msgbus_buf *b, const msgbus_field *f, const void *p);

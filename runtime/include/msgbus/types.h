@@ -129,6 +129,8 @@ typedef struct msgbus_enum_type {
  *  - MAP:                     size_t n_x; E *x;   count_offset, offset;
  *                             E is a struct { char *key; T value; } of
  *                             elem_size bytes with value at value_offset.
+ *  - nested (element set):    T above is an inner list or map struct,
+ *                             see element below.
  * A required string that is NULL stands for its default, or "" without one. */
 /* How a field is held in its struct.  Generated descriptors always say;
  * MSGBUS_STORAGE_DERIVED (0, what a hand-written descriptor without the
@@ -159,6 +161,13 @@ typedef struct msgbus_field {
      * the default text itself. */
     const void *default_value;
     msgbus_storage storage;                 /* single fields (lists and maps: plain) */
+    /* Lists and maps whose elements are themselves lists or maps
+     * (list<list<T>>, map<string, list<T>> ...), else NULL.  Each element
+     * (a map's value) is then a struct { size_t n; T *items; } that *element
+     * describes as a LIST or MAP field of that struct: offset locates items,
+     * count_offset n; its own element may nest further.  scalar, record and
+     * enumeration give the innermost element's type on every level. */
+    const struct msgbus_field *element;
 } msgbus_field;
 
 struct msgbus_module;
