@@ -12,7 +12,8 @@
  *   (what the async bus is for: the two handlers wait at the same time,
  *   and with more workers several messages do).
  * `make bench-async`; build without sanitizers for real figures.
- * BENCH_ASYNC_ONLY=fast, alloc or slow runs one part. */
+ * BENCH_ASYNC_ONLY=fast, alloc or slow runs one part; =batch runs only the
+ * batch rounds (for a profiler). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,7 +250,7 @@ static void run_one(msgbus_bus *bus, int k, const msgbus_msg *const *msgs, doubl
     *cpu = (cpu_s() - c0) / n;
 }
 
-static void fast(void)
+static void fast(bool batch_only)
 {
     static const char *names[N_RUNS] = {
         "sync msgbus_handle", "async, 1 worker", "async, 2 workers",
@@ -273,11 +274,16 @@ static void fast(void)
            ROUNDS);
     for (r = 0; r < ROUNDS; r++)
         for (k = 0; k < N_RUNS; k++)
-            run_one(bus, k, msgs, &t[k][r], &c[k][r]);
+            if (!batch_only || k == SYNC || k == BATCH2)
+                run_one(bus, k, msgs, &t[k][r], &c[k][r]);
     base = median(t[SYNC], ROUNDS);
     cbase = median(c[SYNC], ROUNDS);
     for (k = 0; k < N_RUNS; k++) {
-        double per = median(t[k], ROUNDS), cpu = median(c[k], ROUNDS);
+        double per, cpu;
+        if (batch_only && k != SYNC && k != BATCH2)
+            continue;
+        per = median(t[k], ROUNDS);
+        cpu = median(c[k], ROUNDS);
         printf("%-31s %9.0f msg/s %7.3fx sync   CPU %7.3f us %7.1fx sync\n", names[k],
                1 / per, base / per, cpu * 1e6, cpu / cbase);
     }
@@ -337,7 +343,9 @@ int main(void)
 {
     const char *only = getenv("BENCH_ASYNC_ONLY");
     if (only == NULL || strcmp(only, "fast") == 0)
-        fast();
+        fast(false);
+    if (only != NULL && strcmp(only, "batch") == 0)
+        fast(true);
     if (only == NULL || strcmp(only, "alloc") == 0)
         steady_allocations();
     if (only == NULL || strcmp(only, "slow") == 0)

@@ -114,6 +114,7 @@ typedef struct shape {
     int (*jansson_read)(const json_t *j, void *m);
     int (*encode)(const void *m, char **text, size_t *len);     /* generated */
     int (*encode_buf)(const void *m, msgbus_buf *b);            /* generated */
+    int (*decode)(const char *text, size_t len, void *m, msgbus_error *err); /* generated */
 #ifdef HAVE_PROTOBUF_C
     ProtobufCMessage *pb;
     uint8_t *pb_bytes;
@@ -125,7 +126,7 @@ typedef struct shape {
 
 static volatile size_t sink;
 
-/* The generated encoders, called through one signature. */
+/* The generated encoders and decoders, called through one signature. */
 #define ADAPT(T)                                                                   \
     static int T##_encode_any(const void *m, char **text, size_t *len)            \
     {                                                                              \
@@ -134,6 +135,11 @@ static volatile size_t sink;
     static int T##_encode_buf_any(const void *m, msgbus_buf *b)                    \
     {                                                                              \
         return bench_codec_##T##_encode_buf(m, b);                                 \
+    }                                                                              \
+    static int T##_decode_any(const char *text, size_t len, void *m,               \
+                              msgbus_error *err)                                   \
+    {                                                                              \
+        return bench_codec_##T##_decode(text, len, m, err);                        \
     }
 ADAPT(OrderPlaced)
 ADAPT(OrderBatch)
@@ -168,6 +174,14 @@ static void msgbus_encode_generic_once(shape *s)
 }
 
 static void msgbus_decode_once(shape *s)
+{
+    msgbus_error err;
+    if (s->decode(s->text, s->text_len, s->scratch, &err) != 0)
+        abort();
+    msgbus_value_clear(s->type, s->scratch);
+}
+
+static void msgbus_decode_generic_once(shape *s)
 {
     msgbus_error err;
     if (msgbus_value_decode(s->type, s->text, s->text_len, s->scratch, &err) != 0)
@@ -438,11 +452,12 @@ static void pb_unpack_once(shape *s)
 /* ---------------------------------------------------------------- timing */
 
 enum { MSGBUS_ENCODE, MSGBUS_ENCODE_BUF, MSGBUS_ENCODE_GENERIC, JANSSON_ENCODE, PB_PACK,
-       MSGBUS_DECODE, JANSSON_DECODE, PB_UNPACK, N_OPS };
+       MSGBUS_DECODE, MSGBUS_DECODE_GENERIC, JANSSON_DECODE, PB_UNPACK, N_OPS };
 
 static const char *const op_names[N_OPS] = {
     "msgbus X_encode", "msgbus X_encode_buf (reused)", "msgbus_value_encode",
-    "Jansson build + dumps", "protobuf-c pack", "msgbus X_decode", "Jansson loads + read",
+    "Jansson build + dumps", "protobuf-c pack", "msgbus X_decode", "msgbus_value_decode",
+    "Jansson loads + read",
     "protobuf-c unpack",
 };
 
@@ -450,7 +465,8 @@ typedef void (*op_fn)(shape *);
 
 static op_fn ops[N_OPS] = {
     msgbus_encode_once, msgbus_encode_buf_once, msgbus_encode_generic_once,
-    jansson_encode_once, NULL, msgbus_decode_once, jansson_decode_once, NULL,
+    jansson_encode_once, NULL, msgbus_decode_once, msgbus_decode_generic_once,
+    jansson_decode_once, NULL,
 };
 
 static double now_ns(void)
@@ -509,6 +525,7 @@ static void run_shape(shape *s, long iterations)
         printf(", msgbus / protobuf-c pack = %.2fx (encode_buf %.2fx)",
                median[MSGBUS_ENCODE] / median[PB_PACK], median[MSGBUS_ENCODE_BUF] / median[PB_PACK]);
     printf("\n  decode: Jansson / msgbus = %.1fx", median[JANSSON_DECODE] / median[MSGBUS_DECODE]);
+    printf(" (descriptors %.1fx)", median[JANSSON_DECODE] / median[MSGBUS_DECODE_GENERIC]);
     if (ops[PB_UNPACK])
         printf(", msgbus / protobuf-c unpack = %.2fx", median[MSGBUS_DECODE] / median[PB_UNPACK]);
     printf("\n");
@@ -529,9 +546,11 @@ static void run_shape(shape *s, long iterations)
 static void setup(shape *s, const char *name, const msgbus_type *type, const void *msg,
                   json_t *(*build)(const void *), int (*read)(const json_t *, void *),
                   int (*encode)(const void *, char **, size_t *),
-                  int (*encode_buf)(const void *, msgbus_buf *))
+                  int (*encode_buf)(const void *, msgbus_buf *),
+                  int (*decode)(const char *, size_t, void *, msgbus_error *))
 {
     memset(s, 0, sizeof *s);
+    s->decode = decode;
     s->encode = encode;
     s->encode_buf = encode_buf;
     s->name = name;
@@ -549,6 +568,17 @@ static void setup(shape *s, const char *name, const msgbus_type *type, const voi
     if (encode(msg, &text, &len) != 0 || len != s->text_len || memcmp(text, s->text, len) != 0)
         abort();
     free(text);
+    /* and the generated decoder reads back what the descriptors read */
+    void *a = calloc(1, type->size), *b = calloc(1, type->size);
+    msgbus_error err;
+    if (!a || !b || decode(s->text, s->text_len, a, &err) != 0 ||
+        msgbus_value_decode(type, s->text, s->text_len, b, &err) != 0 ||
+        !msgbus_value_equal(type, a, b) || !msgbus_value_equal(type, a, msg))
+        abort();
+    msgbus_value_clear(type, a);
+    msgbus_value_clear(type, b);
+    free(a);
+    free(b);
 }
 
 int main(int argc, char **argv)
@@ -557,11 +587,12 @@ int main(int argc, char **argv)
     make_data();
     shape shapes[3];
     setup(&shapes[0], "OrderPlaced", &bench_codec_OrderPlaced_type, &order, order_build,
-          order_read, OrderPlaced_encode_any, OrderPlaced_encode_buf_any);
+          order_read, OrderPlaced_encode_any, OrderPlaced_encode_buf_any, OrderPlaced_decode_any);
     setup(&shapes[1], "OrderBatch (50 lines)", &bench_codec_OrderBatch_type, &batch,
-          batch_build, batch_read, OrderBatch_encode_any, OrderBatch_encode_buf_any);
+          batch_build, batch_read, OrderBatch_encode_any, OrderBatch_encode_buf_any,
+          OrderBatch_decode_any);
     setup(&shapes[2], "Note (escapes, non-ASCII)", &bench_codec_Note_type, &note, note_build,
-          note_read, Note_encode_any, Note_encode_buf_any);
+          note_read, Note_encode_any, Note_encode_buf_any, Note_decode_any);
 #ifdef HAVE_PROTOBUF_C
     ops[PB_PACK] = pb_pack_once;
     ops[PB_UNPACK] = pb_unpack_once;

@@ -13,8 +13,8 @@
 
 typedef struct tick { msgbus_msg base; int64_t n; char *text; } tick;
 static const msgbus_field tick_fields[] = {
-    { "n", MSGBUS_INT64, MSGBUS_SINGLE, false, offsetof(tick, n), 0, 0, 0, 0, NULL, NULL, NULL },
-    { "text", MSGBUS_STRING, MSGBUS_SINGLE, false, offsetof(tick, text), 0, 0, 0, 0, NULL, NULL, NULL },
+    { .name = "n", .scalar = MSGBUS_INT64, .offset = offsetof(tick, n) },
+    { .name = "text", .scalar = MSGBUS_STRING, .offset = offsetof(tick, text) },
 };
 static const msgbus_type tick_type = { "bench.Tick", MSGBUS_KIND_EVENT, sizeof(tick), 2,
                                        tick_fields, 0, NULL };

@@ -4,11 +4,16 @@
  *  - relaying: msgbus_process_outbox with 1, 2 and 4 relay processes,
  *    with the default savepoint per row and with handlers_write false,
  *    against a raw FOR UPDATE SKIP LOCKED loop with as many processes,
- *    in interleaved rounds, medians.
+ *    in interleaved rounds, medians;
+ *  - the CPU a row costs with 1 relay: the relay process's and its server
+ *    process's (read from /proc, the server being local), which the load
+ *    of a shared machine changes much less than the rows per second.
  * Build without --enable-sanitizers for real figures. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +96,42 @@ static double fill(bool pipelined)
     return t;
 }
 
+/* CPU milliseconds of the server process behind c, or -1 when /proc does
+ * not show it. */
+static double server_cpu_ms(PGconn *c)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", PQbackendPID(c));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* utime and stime are the 12th and 13th fields after the ")" */
+    char *p = strrchr(buf, ')');
+    unsigned long ticks[2];
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ticks[0],
+                     &ticks[1]) != 2)
+        return -1;
+    return (double)(ticks[0] + ticks[1]) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* One slot a child: the CPU milliseconds it and its server process used
+ * (shared with the parent, written before the child exits). */
+enum { MAX_CHILDREN = 4 };
+static double *cpu_slots;
+
+static void report_cpu(PGconn *c, int slot)
+{
+    struct rusage u;
+    double server = server_cpu_ms(c);
+    getrusage(RUSAGE_SELF, &u);
+    cpu_slots[slot] = server < 0 ? -1
+                    : server + (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000.0 +
+                      (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1000.0;
+}
+
 static int nothing(msgbus_bus *bus, const msgbus_outbox_row *row, void *ud, msgbus_error *err)
 {
     (void)bus;
@@ -103,7 +144,7 @@ static int nothing(msgbus_bus *bus, const msgbus_outbox_row *row, void *ud, msgb
 /* The relay children's handlers_write (set before forking). */
 static bool handlers_write = true;
 
-static void relay_child(void)
+static void relay_child(int slot)
 {
     PGconn *c = connect_db();
     msgbus_outbox_repo *repo = NULL;
@@ -121,13 +162,14 @@ static void relay_child(void)
             _exit(2);
     } while (st.claimed > 0);
     msgbus_outbox_repo_free(repo);
+    report_cpu(c, slot);
     PQfinish(c);
     _exit(0);
 }
 
 /* The same work without the library: claim 100 with SKIP LOCKED, mark
  * them, commit. */
-static void raw_child(void)
+static void raw_child(int slot)
 {
     PGconn *c = connect_db();
     for (;;) {
@@ -142,19 +184,22 @@ static void raw_child(void)
         if (n == 0)
             break;
     }
+    report_cpu(c, slot);
     PQfinish(c);
     _exit(0);
 }
 
-/* Runs k children of the given kind on a fresh table; rows per second. */
-static double drain(int k, void (*child)(void))
+/* Runs k children of the given kind on a fresh table; rows per second.
+ * *cpu gets the microseconds of CPU a row cost (relays and their server
+ * processes), or -1 when unknown. */
+static double drain(int k, void (*child)(int), double *cpu)
 {
     fill(true);
     fflush(NULL);
     double t0 = now_s();
     for (int i = 0; i < k; i++)
         if (fork() == 0)
-            child();
+            child(i);
     for (int i = 0; i < k; i++) {
         int status;
         wait(&status);
@@ -163,7 +208,11 @@ static double drain(int k, void (*child)(void))
             exit(1);
         }
     }
-    return ROWS / (now_s() - t0);
+    double rate = ROWS / (now_s() - t0);
+    *cpu = 0;
+    for (int i = 0; i < k; i++)
+        *cpu = *cpu < 0 || cpu_slots[i] < 0 ? -1 : *cpu + cpu_slots[i] * 1000.0 / ROWS;
+    return rate;
 }
 
 enum { ROUNDS = 3 };
@@ -191,14 +240,21 @@ int main(void)
            " rounds:\n", ROWS, ROUNDS);
     printf("  relays   msgbus (savepoints)   msgbus (no writes)   raw SKIP LOCKED loop\n");
     double lib[3][ROUNDS], fast[3][ROUNDS], raw[3][ROUNDS];
-    int ks[3] = { 1, 2, 4 };
+    double lib_cpu[3][ROUNDS], fast_cpu[3][ROUNDS], raw_cpu[3][ROUNDS];
+    int ks[3] = { 1, 2, MAX_CHILDREN };
+    cpu_slots = mmap(NULL, MAX_CHILDREN * sizeof *cpu_slots, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (cpu_slots == MAP_FAILED) {
+        perror("pg_relay: mmap");
+        return 1;
+    }
     for (int r = 0; r < ROUNDS; r++)
         for (int i = 0; i < 3; i++) {
             handlers_write = true;
-            lib[i][r] = drain(ks[i], relay_child);
+            lib[i][r] = drain(ks[i], relay_child, &lib_cpu[i][r]);
             handlers_write = false;
-            fast[i][r] = drain(ks[i], relay_child);
-            raw[i][r] = drain(ks[i], raw_child);
+            fast[i][r] = drain(ks[i], relay_child, &fast_cpu[i][r]);
+            raw[i][r] = drain(ks[i], raw_child, &raw_cpu[i][r]);
         }
     double l[3], f[3], w[3];
     for (int i = 0; i < 3; i++) {
@@ -214,5 +270,12 @@ int main(void)
            l[1] / l[0], f[1] / f[0], w[1] / w[0]);
     printf("  scaling 1 -> 4 relays: %.2fx savepoints, %.2fx no writes, %.2fx raw\n",
            l[2] / l[0], f[2] / f[0], w[2] / w[0]);
+    double lc = median(lib_cpu[0]), fc = median(fast_cpu[0]), wc = median(raw_cpu[0]);
+    if (lc < 0 || fc < 0 || wc < 0)
+        printf("  CPU a row: not known (the server's processes are not in /proc)\n");
+    else
+        printf("  CPU a row, 1 relay (relay + its server process): %.1f us savepoints,"
+               " %.1f us no writes, %.1f us raw;\n  raw against them: %.2fx savepoints,"
+               " %.2fx no writes\n", lc, fc, wc, wc / lc, wc / fc);
     return 0;
 }

@@ -1,6 +1,9 @@
 /* differential.c - fuzz target: the codec's two forms and two encoders
  * must agree on any bytes, decoded as schemas/alltypes.msg's Everything
  * and again as its Nested.
+ *  - the generated decoder (X_decode) and the descriptor walk
+ *    (msgbus_value_decode) give the same status, error text, path, line,
+ *    column and position, and equal structs;
  *  - the text decoder and the tree decoder (over what Jansson parses from
  *    the same bytes, when it can and the bytes are JSON) give the same
  *    status and error path, and equal structs;
@@ -51,6 +54,36 @@ static void check_encoders(const test_all_Everything *m)
     json_decref(tree);
 }
 
+/* The descriptor walk decodes text as the generated decoder did (rc, err,
+ * and *m when rc is 0): same status, error text, path, line, column and
+ * position, and an equal struct. */
+static void check_walk(const msgbus_type *type, const char *text, size_t size, int rc,
+                       const msgbus_error *err, const void *m)
+{
+    static union {                  /* any struct of alltypes.msg, aligned */
+        long double ld;
+        void *p;
+        uint64_t u;
+        char bytes[4096];
+    } space;
+    void *other = &space;
+    msgbus_error walk_err;
+    if (type->size > sizeof space)
+        abort();
+    int wrc = msgbus_value_decode(type, text, size, other, &walk_err);
+    if (wrc != rc)
+        abort();
+    if (rc < 0 && (err->code != walk_err.code || strcmp(err->text, walk_err.text) != 0 ||
+                   strcmp(err->path, walk_err.path) != 0 || err->line != walk_err.line ||
+                   err->column != walk_err.column || err->position != walk_err.position))
+        abort();
+    if (rc == 0) {
+        if (!msgbus_value_equal(type, m, other))
+            abort();
+        msgbus_value_clear(type, other);
+    }
+}
+
 /* The same checks on the bytes decoded as Nested: lists and maps inside
  * lists and maps, which the generated encoder hands to the descriptors. */
 static void check_nested(const char *text, size_t size)
@@ -61,6 +94,7 @@ static void check_nested(const char *text, size_t size)
     size_t generated_len, described_len;
 
     int rc = test_all_Nested_decode(text, size, &m, &err);
+    check_walk(&test_all_Nested_type, text, size, rc, &err, &m);
     json_error_t jerr;
     json_t *j = json_loadb(text, size, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (j && rc != MSGBUS_ESYNTAX) {
@@ -101,6 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *text = (const char *)data;
 
     int rc = test_all_Everything_decode(text, size, &m, &err);
+    check_walk(&test_all_Everything_type, text, size, rc, &err, &m);
     json_error_t jerr;
     json_t *j = json_loadb(text, size, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     /* Jansson is laxer on some malformed text (a raw NUL byte ends its

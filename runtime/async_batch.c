@@ -1,7 +1,13 @@
 /* async_batch.c - msgbus_async_batch_handle: the messages are copied into
  * one block at once; at most max_concurrency of them are in flight, each
  * in a job from the free list; one callback with the outcomes in input
- * order once every message is over. */
+ * order once every message is over.
+ *
+ * The results go straight into the batch's results in input order: a
+ * member that ends before those before it keeps its job (and the results
+ * in it) parked until its turn, so no result is copied twice and no second
+ * array of all the results is made. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "async_internal.h"
@@ -15,14 +21,18 @@ typedef struct async_batch {
     unsigned char *copies;              /* the messages, one after another */
     size_t *at;                         /* at[i]: offset of message i in copies */
     msgbus_outcome *outcomes;
-    /* Results in the order messages end; outcomes[i].first_result points
-     * here until deliver puts them in input order. */
-    msgbus_results ended;
-    size_t n, max, next, running, over;
+    /* parked[i]: member i is over but one before it is not; its job, or
+     * no_job when it never got one. */
+    async_job **parked;
+    msgbus_results all;                 /* of members 0..taken, in input order */
+    size_t n, max, next, running, over, taken;
     bool starting;                      /* start_next is looping */
     msgbus_async_batch_fn on_done;
     void *userdata;
 } async_batch;
+
+/* Marks a member over without a job (it could not start). */
+static async_job no_job;
 
 static void *copy_of(async_batch *b, size_t i)
 {
@@ -35,11 +45,12 @@ static void batch_free(async_batch *b)
     /* Copies no job took (a failed start) still own their contents. */
     for (i = b->next; i < b->n; i++)
         msgbus_value_clear(((msgbus_msg *)copy_of(b, i))->type, copy_of(b, i));
-    msgbus_results_reset(&b->ended);
-    msgbus_free(b->ended.items);
-    msgbus_free(b->ended.texts);
+    msgbus_results_reset(&b->all);
+    msgbus_free(b->all.items);
+    msgbus_free(b->all.texts);
     msgbus_free(b->copies);
     msgbus_free(b->at);
+    msgbus_free(b->parked);
     msgbus_free(b->outcomes);
     msgbus_free(b);
 }
@@ -47,55 +58,95 @@ static void batch_free(async_batch *b)
 static void deliver(msgbus_async *abus, async_done *done)
 {
     async_batch *b = (async_batch *)(void *)done;
-    msgbus_results all = { 0, 0, NULL, NULL, false };
     msgbus_error err;
     size_t i;
     int status = 0;
     msgbus_error_clear(&err);
-    for (i = 0; i < b->n; i++) {
-        msgbus_outcome *o = &b->outcomes[i];
-        size_t from = o->first_result;
-        o->first_result = all.n;
-        if (results_take(&all, &b->ended, from, o->n_results) != 0) {
-            o->n_results = 0;
-            if (o->status == 0)
-                o->status = msgbus_error_set(&o->error, MSGBUS_ENOMEM, NULL,
-                                             "out of memory gathering results");
-        }
-        if (o->status != 0 && status == 0)
-            status = msgbus_error_set(&err, o->status, NULL, "message %zu: %s", i,
-                                      o->error.text);
-    }
+    for (i = 0; i < b->n && status == 0; i++)
+        if (b->outcomes[i].status != 0)
+            status = msgbus_error_set(&err, b->outcomes[i].status, NULL, "message %zu: %s", i,
+                                      b->outcomes[i].error.text);
     if (b->on_done)
-        b->on_done(abus, status, b->outcomes, b->n, &all, &err, b->userdata);
-    msgbus_results_reset(&all);
-    msgbus_free(all.items);
-    msgbus_free(all.texts);
+        b->on_done(abus, status, b->outcomes, b->n, &b->all, &err, b->userdata);
     batch_free(b);
+}
+
+/* Grows the batch's results for k more: to what the members taken so far
+ * foretell for the whole batch once they are enough to go by, so that the
+ * results are not copied over and over as they grow.  A failure here is
+ * left to results_take to meet. */
+static void reserve(async_batch *b, size_t k)
+{
+    size_t want = b->all.n + k;
+    if (b->taken >= 64) {
+        /* The members to come as many results as those so far, and 1/16 more. */
+        double more = (double)b->all.n / (double)b->taken * (double)(b->n - b->taken) * 17 / 16;
+        if (more < (double)(SIZE_MAX / 2 - want))
+            want += (size_t)more;
+    }
+    if (want < 2 * b->all.cap)
+        want = 2 * b->all.cap;
+    results_reserve(&b->all, want);
+}
+
+/* Member i's results (in job, or none) join the batch's results (lock
+ * held); its job goes back to the free list. */
+static void take(async_batch *b, size_t i, async_job *job)
+{
+    msgbus_outcome *o = &b->outcomes[i];
+    o->first_result = b->all.n;
+    o->n_results = 0;
+    if (job == &no_job)
+        return;
+    if (b->all.n + job->results.n > b->all.cap)
+        reserve(b, job->results.n);
+    if (results_take(&b->all, &job->results, 0, job->results.n) == 0)
+        o->n_results = job->results.n;
+    else if (o->status == 0)
+        o->status = msgbus_error_set(&o->error, MSGBUS_ENOMEM, NULL,
+                                     "out of memory gathering results");
+    msgbus_results_reset(&job->results);    /* what a failure did not move */
+    async_job_put(job);
+}
+
+/* Member i is over (lock held): its results are taken now if every member
+ * before it has been, else when the last of those is. */
+static void ended(async_batch *b, size_t i, async_job *job)
+{
+    if (i != b->taken) {
+        b->parked[i] = job;
+        return;
+    }
+    take(b, i, job);
+    for (b->taken++; b->taken < b->n && b->parked[b->taken]; b->taken++)
+        take(b, b->taken, b->parked[b->taken]);
 }
 
 static void start_next(async_batch *b);
 
-/* A member's job is over (lock held): keep its outcome, start the next. */
-static void member_over(async_job *job)
+/* A member's job is over, lock not held: its outcome is its own to write,
+ * and the first write of a page of outcomes (a page fault, the batch's
+ * main cost) happens here on the workers, not under the lock. */
+static void member_ending(async_job *job)
 {
     async_batch *b = job->owner;
     msgbus_outcome *o = &b->outcomes[job->index];
     o->status = job->status;
     if (job->status != 0)
         o->error = job->err;
-    o->first_result = b->ended.n;
-    o->n_results = job->results.n;
-    if (results_take(&b->ended, &job->results, 0, job->results.n) != 0) {
-        o->n_results = 0;
-        if (o->status == 0)
-            o->status = msgbus_error_set(&o->error, MSGBUS_ENOMEM, NULL,
-                                         "out of memory gathering results");
-    }
-    msgbus_results_reset(&job->results);    /* what a failure did not move */
-    async_job_put(job);
+    else
+        msgbus_error_clear(&o->error);
+    o->first_result = 0;                /* set by take */
+    o->n_results = 0;
+}
+
+/* Then (lock held): start the next. */
+static void member_over(async_job *job)
+{
+    async_batch *b = job->owner;
     b->running--;
     b->over++;
+    ended(b, job->index, job);
     start_next(b);
 }
 
@@ -113,10 +164,10 @@ static void start_next(async_batch *b)
         if (job == NULL) {
             msgbus_outcome *o = &b->outcomes[i];
             o->status = msgbus_error_set(&o->error, MSGBUS_ENOMEM, NULL, "out of memory");
-            o->first_result = b->ended.n;
             msgbus_value_clear(((msgbus_msg *)copy_of(b, i))->type, copy_of(b, i));
             b->next++;
             b->over++;
+            ended(b, i, &no_job);
             continue;
         }
         b->next++;
@@ -125,6 +176,7 @@ static void start_next(async_batch *b)
         job->current.data = copy_of(b, i);
         job->owner = b;
         job->index = i;
+        job->ending = member_ending;
         job->finished = member_over;
         async_job_start(job);
     }
@@ -176,8 +228,10 @@ int msgbus_async_batch_handle(msgbus_async *abus, const msgbus_msg *const *msgs,
     b->userdata = userdata;
     b->done.deliver = deliver;
     b->at = msgbus_malloc(room * sizeof *b->at);
-    b->outcomes = msgbus_calloc(room, sizeof *b->outcomes);
-    if (b->at == NULL || b->outcomes == NULL) {
+    /* Not cleared here: each is written once its member is over. */
+    b->outcomes = msgbus_malloc(room * sizeof *b->outcomes);
+    b->parked = msgbus_calloc(room, sizeof *b->parked);
+    if (b->at == NULL || b->outcomes == NULL || b->parked == NULL) {
         batch_free(b);
         return MSGBUS_ENOMEM;
     }

@@ -154,15 +154,21 @@ struct async_job {
     int abort_code;                     /* atomic: stop after the current message */
     size_t next_seq;
     int status;
-    msgbus_error err;
     msgbus_results results;             /* storage reused job after job */
-    msgbus_ctx shared;                  /* key/value pairs of this handle */
-    /* Called (lock held) when the job is over; the default pushes done. */
+    /* Called when the job is over, first ending (NULL, or lock not held
+     * but for a cancel at the start: it may touch only what the job owns),
+     * then finished (lock held; the default pushes done). */
+    void (*ending)(async_job *job);
     void (*finished)(async_job *job);
     void *owner;                        /* batch or relay */
     size_t index;                       /* position in a batch */
     msgbus_async_done_fn on_done;
     void *userdata;
+    /* Last, what most handles do not touch (a success clears nothing of
+     * err), so the fields above share as few cache lines as they can: a
+     * job comes back cold from the free list. */
+    msgbus_ctx shared;                  /* key/value pairs of this handle */
+    msgbus_error err;
 };
 
 /* A job from the free list (or a new one) with finished and deliver set

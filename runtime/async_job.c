@@ -86,6 +86,7 @@ void async_job_put(async_job *job)
     job->status = 0;
     job->emits = 0;
     job->abort_code = 0;
+    job->ending = NULL;
     job->finished = push_done;
     job->owner = NULL;
     job->on_done = NULL;
@@ -186,6 +187,8 @@ static async_job *finish(async_job *job, async_worker *w)
     job->s = NULL;
     if (job->shared.n_pairs)
         ctx_clear_pairs(&job->shared);
+    if (job->ending)
+        job->ending(job);
     return job;
 }
 

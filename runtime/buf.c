@@ -5,6 +5,8 @@
 
 #include <msgbus/buf.h>
 
+#include "copy.h"
+
 void msgbus_buf_init(msgbus_buf *b)
 {
     b->data = NULL;
@@ -101,7 +103,7 @@ int msgbus_buf_append(msgbus_buf *b, const void *data, size_t n)
 {
     if (b->cap - b->len <= n && msgbus_buf_reserve(b, n) < 0)
         return MSGBUS_ENOMEM;
-    memcpy(b->data + b->len, data, n);
+    mb_copy(b->data + b->len, data, n);
     b->len += n;
     b->data[b->len] = '\0';
     return 0;

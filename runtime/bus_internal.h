@@ -156,6 +156,8 @@ struct msgbus_results {
 
 /* Doubles the storage; 0 or MSGBUS_ENOMEM. */
 int results_grow(msgbus_results *r);
+/* Room for cap entries in all; 0 or MSGBUS_ENOMEM. */
+int results_reserve(msgbus_results *r, size_t cap);
 /* Moves n entries of src from `from` to the end of dst (their values go
  * with them, src's stay behind as NULL); 0 or MSGBUS_ENOMEM. */
 int results_take(msgbus_results *dst, msgbus_results *src, size_t from, size_t n);

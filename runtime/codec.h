@@ -7,6 +7,7 @@
 #include <string.h>
 #include <msgbus/types.h>
 #include <msgbus/value.h>
+#include <msgbus/json_get.h>
 
 /* ------------------------------------------------------------ field slots */
 
@@ -80,17 +81,16 @@ void mb_value_release(const msgbus_field *f, void *p);
 
 /* ------------------------------------------------------------ field paths */
 
-typedef enum mb_frame_kind { MB_FRAME_FIELD, MB_FRAME_INDEX, MB_FRAME_KEY } mb_frame_kind;
+typedef enum mb_frame_kind {
+    MB_FRAME_FIELD = MSGBUS_JSON_PATH_FIELD,
+    MB_FRAME_INDEX = MSGBUS_JSON_PATH_INDEX,
+    MB_FRAME_KEY = MSGBUS_JSON_PATH_KEY
+} mb_frame_kind;
 
 /* One step of the path from the root ("$") to the value being decoded.
- * Frames live on the decoder's stack; text is built only on error. */
-typedef struct mb_frame {
-    const struct mb_frame *up;      /* NULL for a child of the root */
-    mb_frame_kind kind;
-    const char *name;               /* field name or map key */
-    size_t len;                     /* length of a map key */
-    size_t index;                   /* list index */
-} mb_frame;
+ * Frames live on the decoder's stack; text is built only on error.  The
+ * public msgbus_json_path, which generated decoders build too. */
+typedef struct msgbus_json_path mb_frame;
 
 /* Writes "$.a.b[3]" or "$.attrs[\"key\"]" (truncated to fit). */
 void mb_path_format(const mb_frame *at, char *out, size_t size);

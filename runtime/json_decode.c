@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_decode.h"
 #include "json_read.h"
 #include "scalars.h"
 
@@ -61,7 +62,11 @@ static int decode_integer(mb_reader *r, const msgbus_field *f, void *p, const mb
                               TOKEN_ARGS(num.text, num.len));
     uint64_t magnitude = 0;
     bool fits = true;
-    for (size_t i = num.negative; i < num.len && fits; i++) {
+    size_t i = num.negative;
+    /* 19 digits always fit in 64 bits: no overflow test for those */
+    for (size_t short_end = num.len - i <= 19 ? num.len : i; i < short_end; i++)
+        magnitude = magnitude * 10 + (unsigned)(num.text[i] - '0');
+    for (; i < num.len && fits; i++) {
         unsigned d = (unsigned)(num.text[i] - '0');
         if (magnitude > (UINT64_MAX - d) / 10)
             fits = false;
@@ -238,21 +243,31 @@ static int decode_list(mb_reader *r, const msgbus_field *f, void *m, const mb_fr
     if (kind != MB_KIND_ARRAY)
         return type_error(r, kind, "array", at);
     int rc = mb_open(r, at);
-    void *slot = mb_slot(m, f->offset);
     size_t *count = mb_slot(m, f->count_offset), cap = 0;
     bool first = true;
     /* The count grows with each element, so a failure leaves a struct that
      * msgbus_value_clear frees completely. */
     while (rc == 0 && (rc = mb_array_next(r, &first, at)) == 1) {
         mb_frame frame = { at, MB_FRAME_INDEX, NULL, 0, *count };
-        if (grow(slot, *count, &cap, f->elem_size) < 0)
-            return mb_reader_fail(r, MSGBUS_ENOMEM, r->pos, at, "out of memory");
-        char *item = (char *)mb_load_ptr(slot) + *count * f->elem_size;
-        mb_value_zero(f, item);
-        (*count)++;
+        void *item;
+        if ((rc = mb_decode_item(r, f, m, &cap, &item, at)) < 0)
+            return rc;
         rc = decode_value(r, f, item, &frame);
     }
     return rc;
+}
+
+int mb_decode_item(mb_reader *r, const msgbus_field *f, void *m, size_t *cap, void **item,
+                   const mb_frame *at)
+{
+    void *slot = mb_slot(m, f->offset);
+    size_t *count = mb_slot(m, f->count_offset);
+    if (grow(slot, *count, cap, f->elem_size) < 0)
+        return mb_reader_fail(r, MSGBUS_ENOMEM, r->pos, at, "out of memory");
+    *item = (char *)mb_load_ptr(slot) + *count * f->elem_size;
+    mb_value_zero(f, *item);
+    (*count)++;
+    return 0;
 }
 
 static int compare_keys(const void *a, const void *b)
@@ -377,18 +392,25 @@ static int finish_record(mb_reader *r, const msgbus_type *type, void *m, const b
 {
     for (size_t i = 0; i < type->n_fields; i++) {
         const msgbus_field *f = &type->fields[i];
-        if (seen[i] || f->optional)
-            continue;
-        mb_frame frame = { at, MB_FRAME_FIELD, f->name, 0, 0 };
-        if (!f->default_value)
-            return mb_reader_fail(r, MSGBUS_ETYPE, end, &frame, "missing required field");
-        if (f->scalar == MSGBUS_STRING && f->container == MSGBUS_SINGLE) {
-            const char *text = f->default_value;
-            char *copy = msgbus_strndup(text, strlen(text));
-            if (!copy)
-                return mb_reader_fail(r, MSGBUS_ENOMEM, end, &frame, "out of memory");
-            mb_store_ptr(mb_slot(m, f->offset), copy);
-        }
+        int rc = seen[i] || f->optional ? 0 : mb_decode_missing(r, f, m, end, at);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int mb_decode_missing(mb_reader *r, const msgbus_field *f, void *m, size_t end,
+                      const mb_frame *at)
+{
+    mb_frame frame = { at, MB_FRAME_FIELD, f->name, 0, 0 };
+    if (!f->default_value)
+        return mb_reader_fail(r, MSGBUS_ETYPE, end, &frame, "missing required field");
+    if (f->scalar == MSGBUS_STRING && f->container == MSGBUS_SINGLE) {
+        const char *text = f->default_value;
+        char *copy = msgbus_strndup(text, strlen(text));
+        if (!copy)
+            return mb_reader_fail(r, MSGBUS_ENOMEM, end, &frame, "out of memory");
+        mb_store_ptr(mb_slot(m, f->offset), copy);
     }
     return 0;
 }
@@ -436,8 +458,20 @@ static int decode_record(mb_reader *r, const msgbus_type *type, void *m, const m
     return rc;
 }
 
+/* The descriptor walk as the read step of mb_decode_text. */
+static int read_record(mb_reader *r, void *m, const mb_frame *at)
+{
+    return decode_record(r, r->type, m, at);
+}
+
 int msgbus_value_decode(const msgbus_type *type, const char *text, size_t len, void *m,
                         msgbus_error *err)
+{
+    return mb_decode_text(type, read_record, text, len, m, err);
+}
+
+int mb_decode_text(const msgbus_type *type, msgbus_json_read_fn *read, const char *text,
+                   size_t len, void *m, msgbus_error *err)
 {
     msgbus_error_clear(err);
     if (!type || !m || (!text && len))
@@ -449,7 +483,8 @@ int msgbus_value_decode(const msgbus_type *type, const char *text, size_t len, v
                                 MSGBUS_MAX_INPUT);
     mb_reader r;
     mb_reader_init(&r, text ? text : "", len, err);
-    int rc = decode_record(&r, type, m, NULL);
+    r.type = type;
+    int rc = read(&r, m, NULL);
     if (rc == 0 && !mb_at_end(&r))
         rc = mb_reader_fail(&r, MSGBUS_ESYNTAX, r.pos, NULL,
                             "unexpected text after the JSON value");
@@ -496,4 +531,21 @@ int msgbus_value_from_json(const msgbus_type *type, const json_t *json, void *m,
         }
     }
     return rc;
+}
+
+/* ------------------------------------ entries for json_get.c (X_decode) */
+
+int mb_decode_value(mb_reader *r, const msgbus_field *f, void *p, const mb_frame *at)
+{
+    return decode_value(r, f, p, at);
+}
+
+int mb_decode_field(mb_reader *r, const msgbus_field *f, void *m, const mb_frame *at)
+{
+    return decode_field(r, f, m, at);
+}
+
+int mb_decode_type_error(mb_reader *r, mb_kind got, const char *expected, const mb_frame *at)
+{
+    return type_error(r, got, expected, at);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy.h"
 #include "json_read.h"
 #include "scalars.h"
 
@@ -190,10 +191,13 @@ static size_t unescape(const char *s, size_t n, char *out)
 {
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        if (s[i] != '\\') {
-            out[o++] = s[i++];
-            continue;
-        }
+        const char *bs = memchr(s + i, '\\', n - i);
+        size_t run = bs ? (size_t)(bs - (s + i)) : n - i;
+        memcpy(out + o, s + i, run);
+        o += run;
+        i += run;
+        if (i >= n)
+            break;
         char e = s[i + 1];
         switch (e) {
         case 'b': out[o++] = '\b'; break;
@@ -247,50 +251,57 @@ int mb_read_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, boo
     if (mb_is_tree(r))
         return tree_string(r, mode, out, n, has_nul, at);
     const unsigned char *u = (const unsigned char *)r->text;
-    size_t start = ++r->pos;          /* after the opening quote */
+    const size_t len = r->len;
+    size_t start = r->pos + 1, i = start;         /* after the opening quote */
     bool escapes = false;
     *has_nul = false;
     for (;;) {
-        while (r->len - r->pos >= 8 && mb_json_plain8(u + r->pos))
-            r->pos += 8;
-        if (r->pos >= r->len)
-            return mb_reader_fail(r, MSGBUS_ESYNTAX, r->pos, at, "unterminated string");
-        unsigned char c = u[r->pos];
+        i = mb_json_plain_end(u, i, len);
+        if (i >= len) {
+            r->pos = i;
+            return mb_reader_fail(r, MSGBUS_ESYNTAX, i, at, "unterminated string");
+        }
+        unsigned char c = u[i];
         if (c == '"')
             break;
-        if (c < 0x20)
-            return mb_reader_fail(r, MSGBUS_ESYNTAX, r->pos, at,
-                                  "control character 0x%02x in string", c);
         if (c >= 0x80) {
-            size_t len = mb_utf8_sequence(u + r->pos, r->len - r->pos);
-            if (len == 0)
-                return mb_reader_fail(r, MSGBUS_ESYNTAX, r->pos, at, "invalid UTF-8 in string");
-            r->pos += len;
+            i = mb_utf8_run_end(u, i, len);
+            if (i < len && u[i] >= 0x80) {
+                r->pos = i;
+                return mb_reader_fail(r, MSGBUS_ESYNTAX, i, at, "invalid UTF-8 in string");
+            }
             continue;
         }
-        if (c != '\\') {
-            r->pos++;
-            continue;
+        if (c < 0x20) {
+            r->pos = i;
+            return mb_reader_fail(r, MSGBUS_ESYNTAX, i, at, "control character 0x%02x in string",
+                                  c);
         }
+        /* a backslash */
         escapes = true;
-        if (r->pos + 1 >= r->len)
-            return mb_reader_fail(r, MSGBUS_ESYNTAX, r->pos, at, "unterminated string");
-        char e = r->text[r->pos + 1];
-        if (e == 'u') {
+        r->pos = i;
+        if (i + 1 >= len)
+            return mb_reader_fail(r, MSGBUS_ESYNTAX, i, at, "unterminated string");
+        switch (u[i + 1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            i += 2;
+            break;
+        case 'u': {
             uint32_t cp;
             const char *why = "";
-            size_t used = read_u_escape(r->text + r->pos + 1, r->len - r->pos - 1, &cp, &why);
+            size_t used = read_u_escape(r->text + i + 1, len - i - 1, &cp, &why);
             if (used == 0)
-                return mb_reader_fail(r, MSGBUS_ESYNTAX, r->pos, at, "%s", why);
+                return mb_reader_fail(r, MSGBUS_ESYNTAX, i, at, "%s", why);
             if (cp == 0)
                 *has_nul = true;
-            r->pos += 1 + used;
-        } else if (strchr("\"\\/bfnrt", e) && e != '\0') {
-            r->pos += 2;
-        } else {
-            return mb_reader_fail(r, MSGBUS_ESYNTAX, r->pos, at, "invalid escape in string");
+            i += 1 + used;
+            break;
+        }
+        default:
+            return mb_reader_fail(r, MSGBUS_ESYNTAX, i, at, "invalid escape in string");
         }
     }
+    r->pos = i;
     size_t raw = r->pos - start;
     r->pos++;                         /* the closing quote */
     if (mode == MB_STRING_SKIP)
@@ -313,7 +324,7 @@ int mb_read_string(mb_reader *r, mb_string_mode mode, char **out, size_t *n, boo
     if (escapes) {
         *n = unescape(r->text + start, raw, buf);
     } else {
-        memcpy(buf, r->text + start, raw);
+        mb_copy(buf, r->text + start, raw);
         buf[raw] = '\0';
         *n = raw;
     }
@@ -446,6 +457,20 @@ int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool 
 {
     if (mb_is_tree(r))
         return tree_object_next(r, key, key_len, key_has_nul);
+    /* Compact text, as encoders write it: [,]"plain key": in one go. */
+    const unsigned char *u = (const unsigned char *)r->text;
+    size_t p = r->pos + !*first;
+    if (key && p < r->len && u[p] == '"' && (*first || u[r->pos] == ',')) {
+        size_t end = mb_json_plain_end(u, p + 1, r->len);
+        if (end + 1 < r->len && u[end] == '"' && u[end + 1] == ':') {
+            *key = (char *)r->text + p + 1;
+            *key_len = end - p - 1;
+            *key_has_nul = false;
+            *first = false;
+            r->pos = end + 2;
+            return 1;
+        }
+    }
     mb_skip_space(r);
     if (r->pos < r->len && r->text[r->pos] == '}' && *first) {
         r->pos++;
@@ -466,10 +491,23 @@ int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool 
     *first = false;
     if (r->pos >= r->len || r->text[r->pos] != '"')
         return unexpected(r, at, "a string key");
-    int rc = mb_read_string(r, key ? MB_STRING_VIEW : MB_STRING_SKIP, key, key_len,
-                            key_has_nul, at);
-    if (rc < 0)
-        return rc;
+    /* Most keys are plain ASCII without escapes: viewed in place. */
+    size_t end = mb_json_plain_end(u, r->pos + 1, r->len);
+    if (key && end < r->len && u[end] == '"') {
+        *key = (char *)r->text + r->pos + 1;
+        *key_len = end - r->pos - 1;
+        *key_has_nul = false;
+        r->pos = end + 1;
+    } else {
+        int rc = mb_read_string(r, key ? MB_STRING_VIEW : MB_STRING_SKIP, key, key_len,
+                                key_has_nul, at);
+        if (rc < 0)
+            return rc;
+    }
+    if (r->pos < r->len && r->text[r->pos] == ':') {
+        r->pos++;
+        return 1;
+    }
     mb_skip_space(r);
     if (r->pos >= r->len || r->text[r->pos] != ':')
         return unexpected(r, at, "':'");

@@ -20,7 +20,8 @@ typedef struct mb_tree_frame {
     size_t index;           /* arrays: the next element */
 } mb_tree_frame;
 
-typedef struct mb_reader {
+/* The public msgbus_json_in (json_get.h) is this reader. */
+typedef struct msgbus_json_in {
     const char *text;
     size_t len;
     size_t pos;             /* next byte to read */
@@ -33,6 +34,7 @@ typedef struct mb_reader {
     const json_t *cur;
     mb_tree_frame *stack;
     char number[32];        /* a tree number's text, for the number rules */
+    const msgbus_type *type;    /* the message mb_decode_text reads */
 } mb_reader;
 
 /* What the next value is, judged by its first byte. */

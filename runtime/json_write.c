@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "copy.h"
 #include "scalars.h"
 
 typedef struct writer {
@@ -46,53 +47,83 @@ static inline int put_char(writer *w, char c)
     return 0;
 }
 
-/* Bytes a JSON string cannot hold as they are: '"', '\\', controls (1),
- * and the lead bytes of multi-byte UTF-8, which are checked (2). */
-static const unsigned char string_class[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-};
+/* Copies the bytes JSON strings hold as they are from s[i..n) to d + *len
+ * and returns where they stop.  d has room for n - i more bytes and 2:
+ * words are stored whole, the bytes after a stop are written again. */
+static inline size_t copy_plain(const unsigned char *s, size_t i, size_t n, char *d,
+                                size_t *len)
+{
+    size_t o = *len;
+#ifdef MB_JSON_WORDS
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        memcpy(d + o, &w, sizeof w);
+        uint64_t flagged = mb_json_flags8(w);
+        if (flagged) {
+            size_t k = (size_t)(__builtin_ctzll(flagged) >> 3);
+            *len = o + k;
+            return i + k;
+        }
+        i += 8;
+        o += 8;
+    }
+#endif
+    while (i < n && mb_json_plain(s[i]))
+        d[o++] = (char)s[i++];
+    *len = o;
+    return i;
+}
 
 /* A JSON string: escapes '"', '\\' and control characters; other UTF-8 is
- * copied as is after checking that it is well-formed.  Returns 0,
- * MSGBUS_ENOMEM, or MSGBUS_EINVAL with *bad at the offending byte. */
+ * copied as is after checking that it is well-formed.  Scans and copies in
+ * one pass.  Returns 0, MSGBUS_ENOMEM, or MSGBUS_EINVAL with *bad at the
+ * offending byte. */
 static int write_string(msgbus_buf *b, const char *s, size_t *bad)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s), start = 0, i = 0;
-    /* Room for the common case: no escapes. */
+    size_t n = strlen(s), i = 0;
+    /* Room for the common case, no escapes: each escape makes its own. */
     if (b->cap - b->len <= n + 2 && msgbus_buf_reserve(b, n + 2) < 0)
         return MSGBUS_ENOMEM;
-    b->data[b->len++] = '"';
-    while (i < n) {
-        while (n - i >= 8 && mb_json_plain8(u + i))
-            i += 8;
+    char *d = b->data;
+    size_t len = b->len;
+    d[len++] = '"';
+    /* From here on d has room for n - i more bytes, the quote and the NUL. */
+    for (;;) {
+        i = copy_plain(u, i, n, d, &len);
         if (i >= n)
             break;
         unsigned char c = u[i];
-        unsigned char cls = string_class[c];
-        if (cls == 0) {
-            i++;
-            continue;
-        }
-        if (cls == 2) {
-            size_t len = mb_utf8_sequence(u + i, n - i);
-            if (len == 0) {
+        if (c >= 0x80) {
+            size_t end = mb_utf8_run_end(u, i, n);
+            if (end - i <= 8 && n - i >= 8)
+                memcpy(d + len, u + i, 8);  /* a word: the bytes after are written again */
+            else
+                mb_copy(d + len, u + i, end - i);
+            len += end - i;
+            i = end;
+            if (i < n && u[i] >= 0x80) {
                 *bad = i;
+                b->len = len;
+                d[len] = '\0';
                 return MSGBUS_EINVAL;
             }
-            i += len;
             continue;
         }
-        char esc[6] = { '\\', 0, '0', '0', hex[c >> 4], hex[c & 15] };
+        /* one byte becomes up to six */
+        if (b->cap - len <= (n - i) + 7) {
+            b->len = len;
+            if (msgbus_buf_reserve(b, (n - i) + 7) < 0) {
+                d[len] = '\0';
+                return MSGBUS_ENOMEM;
+            }
+            d = b->data;
+        }
+        char *esc = d + len;
         size_t esc_len = 2;
+        esc[0] = '\\';
         switch (c) {
         case '"': esc[1] = '"'; break;
         case '\\': esc[1] = '\\'; break;
@@ -101,24 +132,21 @@ static int write_string(msgbus_buf *b, const char *s, size_t *bad)
         case '\n': esc[1] = 'n'; break;
         case '\r': esc[1] = 'r'; break;
         case '\t': esc[1] = 't'; break;
-        default: esc[1] = 'u'; esc_len = 6; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            esc_len = 6;
+            break;
         }
-        /* the run before the escape, the escape, and the rest unescaped */
-        size_t run = i - start;
-        if (b->cap - b->len <= run + esc_len + (n - i) + 1 &&
-            msgbus_buf_reserve(b, run + esc_len + (n - i) + 1) < 0)
-            return MSGBUS_ENOMEM;
-        memcpy(b->data + b->len, s + start, run);
-        memcpy(b->data + b->len + run, esc, esc_len);
-        b->len += run + esc_len;
-        start = ++i;
+        len += esc_len;
+        i++;
     }
-    if (b->cap - b->len <= n - start + 1 && msgbus_buf_reserve(b, n - start + 1) < 0)
-        return MSGBUS_ENOMEM;
-    memcpy(b->data + b->len, s + start, n - start);
-    b->len += n - start;
-    b->data[b->len++] = '"';
-    b->data[b->len] = '\0';
+    d[len++] = '"';
+    d[len] = '\0';
+    b->len = len;
     return 0;
 }
 

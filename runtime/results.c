@@ -1,4 +1,5 @@
 /* results.c - one entry per handler call, storage reused across calls. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,19 +52,34 @@ size_t msgbus_results_failed(const msgbus_results *r)
 
 int results_grow(msgbus_results *r)
 {
-    size_t cap = r->cap ? r->cap * 2 : 8, i;
-    msgbus_result *items = msgbus_realloc(r->items, cap * sizeof *items);
+    return results_reserve(r, r->cap ? r->cap * 2 : 8);
+}
+
+int results_reserve(msgbus_results *r, size_t cap)
+{
+    size_t i;
+    msgbus_result *items;
     result_text *texts;
+    if (cap <= r->cap)
+        return 0;
+    if (cap > SIZE_MAX / sizeof *texts)
+        return MSGBUS_ENOMEM;
+    items = msgbus_realloc(r->items, cap * sizeof *items);
     if (items == NULL)
         return MSGBUS_ENOMEM;
     r->items = items;                   /* bigger, and cap unchanged: still right */
-    texts = msgbus_realloc(r->texts, cap * sizeof *texts);
+    /* Not realloc: that would copy every text, though only the failed
+     * entries' are written (a large block's untouched pages would all be
+     * read, and faulted in). */
+    texts = msgbus_malloc(cap * sizeof *texts);
     if (texts == NULL)
         return MSGBUS_ENOMEM;
-    /* The texts moved: the failed entries' pointers follow them. */
     for (i = 0; i < r->n; i++)
-        if (items[i].status != 0)
+        if (items[i].status != 0) {
+            memcpy(texts[i], r->texts[i], sizeof *texts);
             items[i].error = texts[i];
+        }
+    msgbus_free(r->texts);
     r->texts = texts;
     r->cap = cap;
     return 0;

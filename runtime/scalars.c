@@ -273,17 +273,19 @@ bool mb_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
-    while (i < n) {
-        if (u[i] < 0x80) {
+    for (;;) {
+        /* ASCII eight bytes at a time */
+        uint64_t w;
+        while (n - i >= 8 && (memcpy(&w, u + i, sizeof w), (w & UINT64_C(0x8080808080808080)) == 0))
+            i += 8;
+        while (i < n && u[i] < 0x80)
             i++;
-            continue;
-        }
-        size_t len = mb_utf8_sequence(u + i, n - i);
-        if (len == 0)
+        if (i >= n)
+            return true;
+        i = mb_utf8_run_end(u, i, n);
+        if (i < n && u[i] >= 0x80)
             return false;
-        i += len;
     }
-    return true;
 }
 
 size_t mb_utf8_put(uint32_t cp, char *out)

@@ -76,20 +76,61 @@ static inline size_t mb_utf8_sequence(const unsigned char *s, size_t n)
     return len;
 }
 
-/* True if none of the 8 bytes at s needs a look in a JSON string: no
- * control character, '"', '\\' or non-ASCII byte (may say false for
- * plain bytes next to such one; never true wrongly). */
-static inline bool mb_json_plain8(const unsigned char *s)
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define MB_JSON_WORDS 1
+/* The bytes of the little-endian word w that a JSON string cannot hold as
+ * they are (control characters, '"', '\\', non-ASCII), as their high bits.
+ * The lowest flagged byte is exact: the borrows only reach the bytes after
+ * it. */
+static inline uint64_t mb_json_flags8(uint64_t w)
 {
-    uint64_t w;
-    memcpy(&w, s, sizeof w);
     const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
     uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-    uint64_t control = (w - ones * 0x20) & ~w;
-    quote = (quote - ones) & ~quote;
-    backslash = (backslash - ones) & ~backslash;
-    return ((w | control | quote | backslash) & highs) == 0;
+    return (w | ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+            ((backslash - ones) & ~backslash)) & highs;
 }
+#endif
+
+/* True if JSON strings hold byte c as it is. */
+static inline bool mb_json_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* Where the bytes that a JSON string holds as they are end: the first
+ * index from i on of a byte that is not mb_json_plain in s[0..n), or n.
+ * Eight bytes at a time where the byte order allows. */
+static inline size_t mb_json_plain_end(const unsigned char *s, size_t i, size_t n)
+{
+#ifdef MB_JSON_WORDS
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        uint64_t flagged = mb_json_flags8(w);
+        if (flagged)
+            return i + (size_t)(__builtin_ctzll(flagged) >> 3);
+        i += 8;
+    }
+#endif
+    while (i < n && mb_json_plain(s[i]))
+        i++;
+    return i;
+}
+
+/* Skips the well-formed multi-byte UTF-8 sequences from s[i] on; returns
+ * where they stop: n, an ASCII byte, or a malformed sequence (a byte still
+ * >= 0x80 there). */
+static inline size_t mb_utf8_run_end(const unsigned char *s, size_t i, size_t n)
+{
+    while (i < n && s[i] >= 0x80) {
+        size_t len = mb_utf8_sequence(s + i, n - i);
+        if (len == 0)
+            break;
+        i += len;
+    }
+    return i;
+}
+
 /* Writes code point cp (a valid scalar value) as UTF-8; returns 1..4. */
 size_t mb_utf8_put(uint32_t cp, char *out);
 

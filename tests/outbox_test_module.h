@@ -17,11 +17,11 @@ typedef struct ot_Ship { msgbus_msg base; int64_t order_id; char *label; } ot_Sh
 typedef struct ot_Shipped { msgbus_msg base; int64_t order_id; } ot_Shipped;
 
 static const msgbus_field ot_Ship_fields[] = {
-    { "order_id", MSGBUS_INT64, MSGBUS_SINGLE, false, offsetof(ot_Ship, order_id), 0, 0, 0, 0, NULL, NULL, NULL },
-    { "label", MSGBUS_STRING, MSGBUS_SINGLE, false, offsetof(ot_Ship, label), 0, 0, 0, 0, NULL, NULL, NULL },
+    { .name = "order_id", .scalar = MSGBUS_INT64, .offset = offsetof(ot_Ship, order_id) },
+    { .name = "label", .scalar = MSGBUS_STRING, .offset = offsetof(ot_Ship, label) },
 };
 static const msgbus_field ot_Shipped_fields[] = {
-    { "order_id", MSGBUS_INT64, MSGBUS_SINGLE, false, offsetof(ot_Shipped, order_id), 0, 0, 0, 0, NULL, NULL, NULL },
+    { .name = "order_id", .scalar = MSGBUS_INT64, .offset = offsetof(ot_Shipped, order_id) },
 };
 
 extern const msgbus_module ot_module;

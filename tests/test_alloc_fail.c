@@ -379,6 +379,63 @@ START_TEST(async_bus_survives_every_allocation_failure)
 }
 END_TEST
 
+/* A batch of BATCH_N messages, one in flight at a time on one worker (so
+ * it needs no more jobs nor worker storage than the first batch left
+ * warm): every outcome succeeded or ran out of memory, and the results are
+ * where the outcomes say. */
+enum { BATCH_N = 6 };
+
+static void on_batch(msgbus_async *abus, int status, const msgbus_outcome *outcomes, size_t n,
+                     const msgbus_results *results, const msgbus_error *err, void *userdata)
+{
+    (void)abus;
+    (void)err;
+    struct async_state *s = userdata;
+    size_t next = 0;
+    s->done++;
+    s->status = status;
+    for (size_t i = 0; i < n; i++) {
+        if ((outcomes[i].status != 0 && outcomes[i].status != MSGBUS_ENOMEM) ||
+            outcomes[i].first_result != next)
+            s->status = -1;
+        next += outcomes[i].n_results;
+    }
+    if (n != BATCH_N || next != msgbus_results_count(results))
+        s->status = -1;
+}
+
+static int batch_op(void *p)
+{
+    struct async_state *s = p;
+    const msgbus_msg *msgs[BATCH_N];
+    for (int i = 0; i < BATCH_N; i++)
+        msgs[i] = &s->b.cmd.base;
+    s->done = 0;
+    s->status = 0;
+    int rc = msgbus_async_batch_handle(s->abus, msgs, BATCH_N, 1, on_batch, s);
+    if (rc != 0)
+        return rc;
+    while (s->done == 0)
+        if (msgbus_async_wait(s->abus, 5000) < 0 || msgbus_async_dispatch(s->abus) < 0)
+            return -1;
+    return s->done == 1 ? s->status : -1;
+}
+
+START_TEST(async_batch_survives_every_allocation_failure)
+{
+    struct async_state s;
+    bus_state_init(&s.b);
+    msgbus_error err;
+    s.abus = msgbus_async_new(s.b.bus, 1, &err);
+    ck_assert_ptr_nonnull(s.abus);
+    ck_assert_int_eq(batch_op(&s), 0);
+    fail_each_allocation("msgbus_async_batch_handle", batch_op, batch_op, &s);
+    msgbus_async_free(s.abus);
+    bus_state_clear(&s.b);
+    ck_assert_int_eq(atomic_load(&live), 0);
+}
+END_TEST
+
 /* ---- the outbox: register and process, in memory and on SQLite --------- */
 
 static int shipped;
@@ -515,6 +572,7 @@ int main(void)
     tcase_add_test(tc, nested_codec_survives_every_allocation_failure);
     tcase_add_test(tc, bus_survives_every_allocation_failure);
     tcase_add_test(tc, async_bus_survives_every_allocation_failure);
+    tcase_add_test(tc, async_batch_survives_every_allocation_failure);
     tcase_add_test(tc, memory_outbox_survives_every_allocation_failure);
     tcase_add_test(tc, sqlite_outbox_survives_every_allocation_failure);
     suite_add_tcase(s, tc);

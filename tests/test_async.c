@@ -653,6 +653,85 @@ START_TEST(batch_keeps_input_order_and_limit)
 }
 END_TEST
 
+/* Work 0 waits until every other member has run: the members after it end
+ * first, and still their results come in input order, each outcome
+ * locating its own. */
+static int others_done;
+
+static int work_first_last(msgbus_ctx *ctx, const msgbus_msg *m)
+{
+    const at_Work *w = as_work(m);
+    int i;
+    for (i = 0; w->n == 0 && i < 2000 && __atomic_load_n(&others_done, __ATOMIC_ACQUIRE) < 11;
+         i++) {
+        struct timespec nap = { 0, 1000000 };
+        nanosleep(&nap, NULL);
+    }
+    if (w->n != 0)
+        __atomic_add_fetch(&others_done, 1, __ATOMIC_ACQ_REL);
+    return emit_step(ctx, w->n, w->label);
+}
+
+typedef struct batch_order {
+    int runs, wrong;
+    size_t n_results;
+} batch_order;
+
+static void on_batch_order(msgbus_async *a, int status, const msgbus_outcome *outcomes,
+                           size_t n, const msgbus_results *results, const msgbus_error *err,
+                           void *userdata)
+{
+    batch_order *b = userdata;
+    uint64_t last_id = 0;
+    size_t i, next = 0;
+    (void)a;
+    (void)err;
+    b->runs++;
+    b->n_results = msgbus_results_count(results);
+    if (status != 0 || n != 12)
+        b->wrong++;
+    for (i = 0; i < n; i++) {
+        const msgbus_result *cmd = msgbus_results_get(results, outcomes[i].first_result);
+        const msgbus_result *ev = msgbus_results_get(results, outcomes[i].first_result + 1);
+        if (outcomes[i].status != 0 || outcomes[i].first_result != next ||
+            outcomes[i].n_results != 2 || cmd == NULL || ev == NULL ||
+            cmd->type != &at_Work_type || cmd->seq != 0 || ev->type != &at_Step_type ||
+            ev->seq != 1 || (i > 0 && cmd->message_id <= last_id))
+            b->wrong++;
+        else
+            last_id = cmd->message_id;
+        next += outcomes[i].n_results;
+    }
+}
+
+START_TEST(batch_results_keep_input_order_when_members_end_out_of_order)
+{
+    batch_order b = { 0, 0, 0 };
+    msgbus_handler h[1] = { { "ok", step_ok } };
+    at_Work w[12];
+    const msgbus_msg *msgs[12];
+    int i;
+    start(4);
+    others_done = 0;
+    set_work(work_first_last);
+    set_steps(h, 1);
+    for (i = 0; i < 12; i++) {
+        init_work(&w[i], i, "w");
+        msgs[i] = &w[i].base;
+    }
+    ck_assert_int_eq(msgbus_async_batch_handle(abus, msgs, 12, 3, on_batch_order, &b), 0);
+    for (i = 0; i < 12; i++)
+        msgbus_value_clear(&at_Work_type, &w[i]);
+    for (i = 0; i < 1000 && b.runs == 0; i++)
+        msgbus_async_wait(abus, 10);
+    ck_assert_int_eq(b.runs, 1);
+    ck_assert_int_eq(__atomic_load_n(&others_done, __ATOMIC_ACQUIRE), 11);
+    ck_assert_int_eq(b.wrong, 0);
+    ck_assert_uint_eq(b.n_results, 24);
+    stop();
+}
+END_TEST
+
 START_TEST(empty_batch_completes)
 {
     batch_seen b;
@@ -1023,6 +1102,7 @@ static Suite *async_suite(void)
     tcase_add_test(tc, context_pairs_are_shared_by_the_handle);
     tcase_add_test(tc, middleware_retries_without_double_emits);
     tcase_add_test(tc, batch_keeps_input_order_and_limit);
+    tcase_add_test(tc, batch_results_keep_input_order_when_members_end_out_of_order);
     tcase_add_test(tc, empty_batch_completes);
     tcase_add_test(tc, pending_handler_completes_later);
     tcase_add_test(tc, fd_is_readable_while_completions_wait);

@@ -13,14 +13,69 @@
 
 static const msgbus_type *const T = &test_all_Everything_type;
 
+/* The generated decoder of type (X_decode), or NULL. */
+typedef int generated_decode_fn(const char *text, size_t len, void *m, msgbus_error *err);
+
+static int decode_generated_everything(const char *text, size_t len, void *m, msgbus_error *err)
+{
+    return test_all_Everything_decode(text, len, m, err);
+}
+
+static int decode_generated_inner(const char *text, size_t len, void *m, msgbus_error *err)
+{
+    return test_all_Inner_decode(text, len, m, err);
+}
+
+static generated_decode_fn *generated_decoder(const msgbus_type *type)
+{
+    if (type == &test_all_Everything_type)
+        return decode_generated_everything;
+    if (type == &test_all_Inner_type)
+        return decode_generated_inner;
+    return NULL;
+}
+
+/* The generated decoder must give what the descriptor walk gave (rc and
+ * err): the same status, error text, path, line, column and position, and
+ * an equal struct. */
+static void check_generated(const msgbus_type *type, const char *text, size_t len, void *m,
+                            int rc, const msgbus_error *err)
+{
+    generated_decode_fn *decode = generated_decoder(type);
+    if (!decode)
+        return;
+    void *other = malloc(type->size);
+    msgbus_error gerr;
+    ck_assert_ptr_nonnull(other);
+    int grc = decode(text, len, other, &gerr);
+    if (grc != rc)
+        ck_abort_msg("%.80s: descriptors give %d '%s', generated code gives %d '%s'", text, rc,
+                     err ? err->text : "", grc, gerr.text);
+    if (rc < 0 && err) {
+        ck_assert_int_eq(gerr.code, err->code);
+        ck_assert_str_eq(gerr.text, err->text);
+        ck_assert_str_eq(gerr.path, err->path);
+        ck_assert_int_eq(gerr.line, err->line);
+        ck_assert_int_eq(gerr.column, err->column);
+        ck_assert_uint_eq(gerr.position, err->position);
+    }
+    if (rc == 0)
+        ck_assert(msgbus_value_equal(type, m, other));
+    msgbus_value_clear(type, other);
+    free(other);
+}
+
 /* Every decode in this file runs on both forms: the text, and the tree
  * Jansson parses from it (when Jansson can: it refuses what is not JSON,
  * duplicate keys and integers beyond int64).  They must agree on the
- * status, the error path and the value. */
+ * status, the error path and the value.  The text also goes through the
+ * generated decoder, which must agree with the descriptor walk exactly. */
 static int decode_both(const msgbus_type *type, const char *text, size_t len, void *m,
                        msgbus_error *err)
 {
     int rc = msgbus_value_decode(type, text, len, m, err);
+    if (text || !len)
+        check_generated(type, text, len, m, rc, err);
     if (!text || strnlen(text, len) != len)
         return rc;
     json_error_t jerr;
@@ -419,6 +474,65 @@ START_TEST(decode_uuid_either_case)
     ck_assert_uint_eq(m.id.bytes[0], 0xa0);
     ck_assert_uint_eq(m.id.bytes[15], 0xaf);
     msgbus_value_clear(T, &m);
+}
+END_TEST
+
+/* Keys as the generated decoders dispatch them (by length, then bytes):
+ * escaped spellings of a field's name, names of the same length or a
+ * prefix of another, "\u0000" inside a key, unknown keys of every length
+ * and a duplicate spelled two ways.  decode_both holds X_decode to the
+ * descriptor walk on each; the codes and paths are checked here. */
+START_TEST(decode_keys_as_dispatched)
+{
+    const char *base = doc_with(NULL, NULL);
+    char text[9000];
+    /* "\u0073" is "s": the field, so a second "s" is a duplicate */
+    snprintf(text, sizeof text, "{\"\\u0073\":\"x\",%s", base + 1);
+    expect_decode(text, MSGBUS_ETYPE, "$.s");
+    snprintf(text, sizeof text, "%.*s,\"i\\u0038\":1}", (int)strlen(base) - 1, base);
+    expect_decode(text, MSGBUS_ETYPE, "$.i8");
+    static const char *const unknown[] = {
+        "\"\"", "\"x\"", "\"i9\"", "\"u128\"", "\"s\\u0000\"", "\"inner \"", "\"colorsx\"",
+        "\"with_defaulT\"", "\"\\u00e9\"", "\"abcdefghijklmnopqrstuvwxyz0123456789\"",
+    };
+    for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++) {
+        test_all_Everything m;
+        msgbus_error err;
+        snprintf(text, sizeof text, "{%s:[{\"deep\":[1,2,{}]}],%s", unknown[i], base + 1);
+        ck_assert_int_eq(msgbus_value_decode(T, text, strlen(text), &m, &err), 0);
+        test_all_Everything_clear(&m);
+        /* a bad value under an unknown key is still a syntax error there */
+        snprintf(text, sizeof text, "{%s:[tru],%s", unknown[i], base + 1);
+        ck_assert_int_eq(msgbus_value_decode(T, text, strlen(text), &m, &err), MSGBUS_ESYNTAX);
+    }
+    expect_decode("{\"label\":\"a\",\"tags\":[],\"next\":{\"label\":\"b\",\"tags\":[1]}}", MSGBUS_ETYPE,
+                  "$.b");           /* not an Everything: its first missing field */
+    test_all_Inner in;
+    msgbus_error err;
+    const char *inner = "{\"next\":{\"tags\":[\"t\"],\"label\":\"b\",\"next\":null},"
+                        "\"tags\":[\"x\",\"y\"],\"lab\\u0065l\":\"a\"}";
+    ck_assert_int_eq(msgbus_value_decode(&test_all_Inner_type, inner, strlen(inner), &in, &err), 0);
+    ck_assert_str_eq(in.label, "a");
+    ck_assert_uint_eq(in.n_tags, 2);
+    ck_assert_str_eq(in.next->tags[0], "t");
+    test_all_Inner_clear(&in);
+    const char *bad[][2] = {
+        { "{\"label\":\"a\",\"tags\":[\"x\",2]}", "$.tags[1]" },
+        { "{\"label\":\"a\",\"tags\":{}}", "$.tags" },
+        { "{\"label\":\"a\",\"tags\":[],\"next\":{\"label\":1}}", "$.next.label" },
+        { "{\"label\":\"a\",\"tags\":[],\"next\":{\"label\":\"b\"}}", "$.next.tags" },
+        { "{\"label\":\"a\",\"tags\":[],\"tags\":[]}", "$.tags" },
+        { "{\"tags\":[]}", "$.label" },
+        { "{\"label\":\"a\",\"tags\":[\"x\",]}", "$.tags" },
+        { "{\"label\":\"a\" \"tags\":[]}", "$" },
+        { "[]", "$" },
+        { "", "$" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ck_assert_int_lt(msgbus_value_decode(&test_all_Inner_type, bad[i][0], strlen(bad[i][0]),
+                                             &in, &err), 0);
+        ck_assert_str_eq(err.path, bad[i][1]);
+    }
 }
 END_TEST
 
@@ -885,6 +999,78 @@ START_TEST(buf_storage_and_take)
 }
 END_TEST
 
+/* The string writer and reader work eight bytes at a time; held here to
+ * a byte-at-a-time reference on strings that put every kind of byte at
+ * every offset of a word: ASCII, '"', '\\', controls, 2- to 4-byte UTF-8,
+ * in buffers that start small and grow at any point. */
+static size_t reference_escape(const char *s, char *out)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)*p;
+        } else if (*p < 0x20) {
+            static const char short_form[] = "btnvfr";
+            if (*p >= '\b' && *p <= '\r' && *p != '\v')
+                o += (size_t)sprintf(out + o, "\\%c", short_form[*p - '\b']);
+            else
+                o += (size_t)sprintf(out + o, "\\u%04x", *p);
+        } else {
+            out[o++] = (char)*p;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+START_TEST(strings_wordwise_against_reference)
+{
+    static const char *const pieces[] = { "a", "Z9", "\"", "\\", "\n", "\x01", "\x1f", "\t",
+                                          "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80",
+                                          "plain text ", "/" };
+    unsigned seed = 12345;
+    for (int round = 0; round < 3000; round++) {
+        char s[600] = "", expected[4000], storage[16];
+        size_t pieces_n = (size_t)(round % 70);
+        for (size_t k = 0; k < pieces_n; k++) {
+            seed = seed * 1103515245 + 12345;
+            strcat(s, pieces[(seed >> 16) % (sizeof pieces / sizeof *pieces)]);
+        }
+        size_t expected_len = reference_escape(s, expected);
+        msgbus_buf b;
+        msgbus_buf_init_storage(&b, storage, sizeof storage);
+        for (int k = 0; k < round % 11; k++)        /* any starting offset */
+            ck_assert_int_eq(msgbus_buf_append(&b, "x", 1), 0);
+        size_t before = b.len;
+        ck_assert_int_eq(msgbus_json_put_string(&b, s), 0);
+        ck_assert_uint_eq(b.len - before, expected_len);
+        ck_assert_str_eq(b.data + before, expected);
+        /* and the reader gives the string back */
+        char doc[4100];
+        snprintf(doc, sizeof doc, "{\"label\":%s,\"tags\":[%s]}", b.data + before,
+                 b.data + before);
+        test_all_Inner in;
+        msgbus_error err;
+        ck_assert_int_eq(msgbus_value_decode(&test_all_Inner_type, doc, strlen(doc), &in, &err), 0);
+        ck_assert_str_eq(in.label, s);
+        ck_assert_str_eq(in.tags[0], s);
+        test_all_Inner_clear(&in);
+        /* a broken UTF-8 byte anywhere is refused, the buffer still valid */
+        if (strlen(s) > 0) {
+            s[(size_t)round % strlen(s)] = (char)0xff;
+            msgbus_buf_reset(&b);
+            ck_assert_int_eq(msgbus_json_put_string(&b, s), MSGBUS_EINVAL);
+            ck_assert_uint_lt(b.len, b.cap);
+            ck_assert_int_eq(b.data[b.len], '\0');
+        }
+        msgbus_buf_clear(&b);
+    }
+}
+END_TEST
+
 /* Stored JSON text goes into a buffer as it is, trimmed, and only after the
  * decoders' own check: a bad text leaves the buffer as it was and says
  * where the problem is. */
@@ -1091,6 +1277,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, decode_timestamps);
     tcase_add_test(tc, decode_uuid_either_case);
     tcase_add_test(tc, decode_escapes);
+    tcase_add_test(tc, decode_keys_as_dispatched);
     tcase_add_test(tc, decode_wrong_types);
     tcase_add_test(tc, decode_missing_field);
     tcase_add_test(tc, decode_integer_ranges);
@@ -1106,6 +1293,7 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, floats_shortest);
     tcase_add_test(tc, generated_encode_errors);
     tcase_add_test(tc, buf_storage_and_take);
+    tcase_add_test(tc, strings_wordwise_against_reference);
     tcase_add_test(tc, buf_put_raw);
     tcase_add_test(tc, copy_equal_clear);
     tcase_add_test(tc, module_find_type);

@@ -12,11 +12,26 @@
 
 static const msgbus_type *const T = &test_all_Nested_type;
 
-/* Text decode, then tree decode of what Jansson parses from the same text:
- * they must agree on status, error path and value. */
+/* Text decode (the generated decoder, and the descriptor walk, which must
+ * give the same status, error, position and value), then tree decode of
+ * what Jansson parses from the same text: they must agree on status,
+ * error path and value. */
 static int decode_both(const char *text, test_all_Nested *m, msgbus_error *err)
 {
     int rc = test_all_Nested_decode(text, strlen(text), m, err);
+    test_all_Nested walked;
+    msgbus_error werr;
+    ck_assert_int_eq(msgbus_value_decode(T, text, strlen(text), &walked, &werr), rc);
+    if (rc < 0) {
+        ck_assert_str_eq(werr.text, err->text);
+        ck_assert_str_eq(werr.path, err->path);
+        ck_assert_int_eq(werr.line, err->line);
+        ck_assert_int_eq(werr.column, err->column);
+        ck_assert_uint_eq(werr.position, err->position);
+    } else {
+        ck_assert(test_all_Nested_equal(m, &walked));
+    }
+    test_all_Nested_clear(&walked);
     json_error_t jerr;
     json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     if (!j || rc == MSGBUS_ESYNTAX) {

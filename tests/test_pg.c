@@ -260,6 +260,61 @@ START_TEST(a_failing_row_loses_only_its_writes_among_rows_that_do_not_write)
 }
 END_TEST
 
+/* A batch's claim holds row locks instead of writing a lease: each handler
+ * still sees the lease on its row, and a relay on another connection finds
+ * no row to claim until the batch ends. */
+typedef struct lease_check {
+    const char *worker;
+    int64_t until;
+    PGconn *other;
+    int rows, leased, claimable;
+} lease_check;
+
+static int check_lease(msgbus_bus *bus, const msgbus_outbox_row *row, void *ud,
+                       msgbus_error *err)
+{
+    lease_check *lc = ud;
+    (void)bus;
+    (void)err;
+    lc->rows++;
+    if (row->locked_by && strcmp(row->locked_by, lc->worker) == 0 &&
+        row->locked_until == lc->until)
+        lc->leased++;
+    PGresult *res = PQexec(lc->other, "SELECT count(*) FROM (SELECT id FROM msgbus_outbox"
+                                      " WHERE processed_at IS NULL FOR UPDATE SKIP LOCKED) AS f");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+    lc->claimable += atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+START_TEST(a_batch_locks_its_rows_and_shows_them_leased)
+{
+    msgbus_outbox_repo *repo = test_repo_new();
+    for (int i = 1; i <= 3; i++)
+        register_ship(repo, i, NULL);
+    msgbus_outbox_options o;
+    msgbus_outbox_options_init(&o);
+    o.now = msgbus_outbox_now() + 10;
+    o.worker = "relay-a";
+    lease_check lc = { "relay-a", o.now + o.lease_ms, connect_db(), 0, 0, 0 };
+    msgbus_outbox_handler h = { "check", check_lease, &lc };
+    ck_assert_int_eq(msgbus_set_outbox_handlers(&o, &h, 1, NULL), 0);
+    msgbus_outbox_stats stats;
+    msgbus_error err;
+    int rc = msgbus_process_outbox(NULL, repo, &o, &stats, &err);
+    ck_assert_msg(rc == 0, "%s", err.text);
+    ck_assert_uint_eq(stats.processed, 3);
+    ck_assert_int_eq(lc.rows, 3);
+    ck_assert_int_eq(lc.leased, 3);
+    ck_assert_int_eq(lc.claimable, 0);
+    ck_assert_int_eq(count("SELECT count(*) FROM msgbus_outbox WHERE processed_at IS NOT NULL"
+                           " AND locked_by IS NULL AND locked_until IS NULL"), 3);
+    PQfinish(lc.other);
+    test_repo_free(repo);
+}
+END_TEST
+
 START_TEST(processing_inside_the_callers_transaction_uses_savepoints)
 {
     msgbus_outbox_repo *repo = test_repo_new();
@@ -406,6 +461,7 @@ int main(void)
     tcase_add_test(tc, non_atomic_processing_keeps_them);
     tcase_add_test(tc, without_handler_writes_rows_share_the_batch);
     tcase_add_test(tc, a_failing_row_loses_only_its_writes_among_rows_that_do_not_write);
+    tcase_add_test(tc, a_batch_locks_its_rows_and_shows_them_leased);
     tcase_add_test(tc, processing_inside_the_callers_transaction_uses_savepoints);
     tcase_add_test(tc, pipeline_registers_a_batch_in_the_callers_transaction);
     tcase_add_test(tc, notify_wakes_a_listening_relay);

@@ -37,6 +37,12 @@ static const char *const stmt_sql[PG_STMT_COUNT] = {
                  " (SELECT id FROM {T} WHERE " READY
                  " ORDER BY available_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)"
                  " RETURNING " COLUMNS,
+    /* The same inside a batch's transaction: row locks instead of a lease
+     * (see pg_claim); the rows show the lease all the same. */
+    [PG_CLAIM_LOCKED] = "SELECT id, kind, type, payload, meta, created_at, available_at,"
+                        " attempts, last_error, $1::text, $2::bigint, processed_at, dead_at"
+                        " FROM {T} WHERE " READY
+                        " ORDER BY available_at, id LIMIT $4 FOR UPDATE SKIP LOCKED",
     [PG_PROCESSED] = "UPDATE {T} SET processed_at = $2, locked_by = NULL, locked_until = NULL"
                      " WHERE id = $1",
     [PG_PROCESSED_MANY] = "UPDATE {T} SET processed_at = $2, locked_by = NULL,"
@@ -243,8 +249,16 @@ static int pg_claim(void *self, int64_t now, const char *worker, int64_t until, 
     snprintf(now_s, sizeof now_s, "%" PRId64, now);
     snprintf(max_s, sizeof max_s, "%zu", max > (size_t)INT32_MAX ? (size_t)INT32_MAX : max);
     const char *params[4] = { worker, until_s, now_s, max_s };
-    int rc = collect(r, PG_CLAIM, 4, params, "claiming rows", rows, n, err);
-    /* RETURNING gives no order; hand rows out oldest first. */
+    /* Inside a batch's transaction the row locks FOR UPDATE takes keep
+     * every other relay away until it ends, as the lease would: a lease
+     * written there would be seen by no other session, and gone with a
+     * crash, and every row's mark, failure or release clears it before
+     * the commit.  So the rows are only locked, one write a row fewer. */
+    bool in_batch = r->depth > 0;
+    int rc = collect(r, in_batch ? PG_CLAIM_LOCKED : PG_CLAIM, 4, params, "claiming rows", rows,
+                     n, err);
+    /* RETURNING gives no order, and ORDER BY follows the collation, not
+     * the byte order of ids; hand rows out oldest first, as everywhere. */
     if (rc == 0 && *n > 1)
         qsort(*rows, *n, sizeof **rows, by_availability);
     return rc;
@@ -279,8 +293,11 @@ static char *marks_array(const pg_repo *r)
 }
 
 /* Ends the batch's transaction or savepoint with the SQL `end`, writing
- * the collected processed marks in the same round trip. */
-static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
+ * the collected processed marks in the same round trip.  The rows'
+ * savepoint (row_sp) is released first, so the marks are written by the
+ * batch itself: rows written in a subtransaction cost every other relay
+ * that meets them a lookup of the subtransaction's parent. */
+static int flush_marks_and_end(pg_repo *r, const char *end, bool row_sp, msgbus_error *err)
 {
     int rc = pg_row_sp_quiet(r, err);
     if (rc < 0)
@@ -293,8 +310,8 @@ static int flush_marks_and_end(pg_repo *r, const char *end, msgbus_error *err)
     char at[24];
     snprintf(at, sizeof at, "%" PRId64, r->marks_at);
     const char *params[2] = { array, at };
-    rc = pg_run_pipelined(r, NULL, PG_PROCESSED_MANY, 2, params, end,
-                              "marking rows processed", NULL, err);
+    rc = pg_run_pipelined(r, row_sp ? "RELEASE SAVEPOINT msgbus_outbox_row" : NULL,
+                          PG_PROCESSED_MANY, 2, params, end, "marking rows processed", NULL, err);
     msgbus_free(array);
     r->n_marks = 0;
     return rc;
@@ -494,6 +511,7 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
     /* Whatever happens below, a SAVEPOINT's result is read first, and
      * ending the batch releases the rows' savepoint. */
     int settled = pg_row_sp_quiet(r, commit ? err : NULL);
+    bool row_sp = r->sp_exists;
     r->sp_exists = false;
     if (settled < 0)
         commit = false;
@@ -502,7 +520,7 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
         return 0;
     }
     if (own) {
-        int rc = settled < 0 ? settled : commit ? flush_marks_and_end(r, "COMMIT", err) : 0;
+        int rc = settled < 0 ? settled : commit ? flush_marks_and_end(r, "COMMIT", row_sp, err) : 0;
         r->n_marks = 0;
         /* After a failure the transaction may still be open (aborted). */
         if ((!commit || rc < 0) && PQtransactionStatus(r->conn) != PQTRANS_IDLE) {
@@ -514,7 +532,8 @@ static int pg_end_batch(void *self, bool commit, msgbus_error *err)
         return rc;
     }
     int rc = settled < 0 ? settled
-           : commit ? flush_marks_and_end(r, "RELEASE SAVEPOINT msgbus_outbox_batch", err) : 0;
+           : commit ? flush_marks_and_end(r, "RELEASE SAVEPOINT msgbus_outbox_batch", row_sp,
+                                   err) : 0;
     r->n_marks = 0;
     if (!commit || rc < 0) {
         int end = pg_exec(r->conn, r->table,

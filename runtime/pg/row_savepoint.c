@@ -8,21 +8,23 @@
  * before it serves the next row too.  That statement is the SAVEPOINT
  * itself when a new one is needed (after a row that wrote, or a statement
  * of the repository), else an empty query, which costs the server next to
- * nothing.  None is waited for.  See msgbus_pg(3). */
+ * nothing.  None is waited for, nor read while it can stay: a row begins
+ * without looking at the socket, so as long as no row uses the connection
+ * one statement in flight watches them all, and rows cost no system call
+ * and no message to the server.  See msgbus_pg(3). */
 #include "pg_internal.h"
 
-/* Reads the pending result if it is in (or, with wait, once it is).
- * A result already taken by someone else means the connection was used. */
+/* Reads the pending result (with wait, once it is in); without wait, only
+ * if someone else took input in since: else nobody used the connection,
+ * and it stays pending.  A result already taken by someone else means the
+ * connection was used. */
 static int settle(pg_repo *r, bool wait, msgbus_error *err)
 {
     PGresult *res;
     int rc = 0;
     if (!r->sp_in_flight)
         return 0;
-    if (!PQconsumeInput(r->conn)) {
-        r->sp_in_flight = r->sp_fresh = false;
-        return pg_fail(r->conn, NULL, r->table, "beginning a row", err);
-    }
+    /* libpq reads the socket only when asked to: busy means nobody did. */
     if (!wait && PQisBusy(r->conn))
         return 0;                       /* still ours: nobody used the connection */
     r->sp_in_flight = false;

@@ -2,6 +2,15 @@
 #include "alltypes.msg.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <msgbus/json_get.h>
+
+/* The JSON decoders' read steps (see each X_decode). */
+static int test_all_Inner_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
+static int test_all_Everything_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
+static int test_all_Nested_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
+static int test_all_Tree_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
 
 /* ---- enum test.all.Color ---- */
 
@@ -93,11 +102,6 @@ int test_all_Inner_from_json(const json_t *json, test_all_Inner *m, msgbus_error
     return msgbus_value_from_json(&test_all_Inner_type, json, m, err);
 }
 
-int test_all_Inner_decode(const char *text, size_t len, test_all_Inner *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&test_all_Inner_type, text, len, m, err);
-}
-
 int test_all_Inner_encode_buf(const test_all_Inner *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -141,6 +145,71 @@ int test_all_Inner_encode(const test_all_Inner *m, char **buf, size_t *len)
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, test_all_Inner_encode_buf(m, &b), buf, len);
+}
+
+static int test_all_Inner_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    test_all_Inner *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 3;
+        switch (len) {
+        case 4:
+            if (memcmp(key, "tags", 4) == 0)
+                i = 1;
+            else if (memcmp(key, "next", 4) == 0)
+                i = 2;
+            break;
+        case 5:
+            if (memcmp(key, "label", 5) == 0)
+                i = 0;
+            break;
+        }
+        if (i == 3) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, test_all_Inner_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+            rc = msgbus_json_get_string(in, &test_all_Inner_fields[0], &m->label, &field);
+            break;
+        case 1:
+        {
+            bool first_item = true;
+            size_t cap = 0;
+            void *item;
+            rc = msgbus_json_get_array(in, &field);
+            while (rc == 0 && (rc = msgbus_json_get_item(in, &test_all_Inner_fields[1], m, &first_item, &cap, &item, &field)) == 1) {
+                msgbus_json_path step = { &field, MSGBUS_JSON_PATH_INDEX, NULL, 0, m->n_tags - 1 };
+                rc = msgbus_json_get_string(in, &test_all_Inner_fields[1], &*(char * *)item, &step);
+            }
+            break;
+        }
+        case 2:
+            rc = msgbus_json_get_field(in, &test_all_Inner_fields[2], m, &field);
+            break;
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Inner_fields[0], m, at);
+    if (rc == 0 && !(seen >> 1 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Inner_fields[1], m, at);
+    return rc;
+}
+
+int test_all_Inner_decode(const char *text, size_t len, test_all_Inner *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&test_all_Inner_type, test_all_Inner_read_json, text, len, m, err);
 }
 
 /* ---- event test.all.Everything ---- */
@@ -512,11 +581,6 @@ int test_all_Everything_from_json(const json_t *json, test_all_Everything *m, ms
     return msgbus_value_from_json(&test_all_Everything_type, json, m, err);
 }
 
-int test_all_Everything_decode(const char *text, size_t len, test_all_Everything *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&test_all_Everything_type, text, len, m, err);
-}
-
 int test_all_Everything_encode_buf(const test_all_Everything *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -741,6 +805,337 @@ int test_all_Everything_encode(const test_all_Everything *m, char **buf, size_t 
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, test_all_Everything_encode_buf(m, &b), buf, len);
+}
+
+static int test_all_Everything_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    test_all_Everything *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 36;
+        switch (len) {
+        case 1:
+            if (memcmp(key, "b", 1) == 0)
+                i = 0;
+            else if (memcmp(key, "s", 1) == 0)
+                i = 11;
+            break;
+        case 2:
+            if (memcmp(key, "i8", 2) == 0)
+                i = 1;
+            else if (memcmp(key, "u8", 2) == 0)
+                i = 5;
+            else if (memcmp(key, "at", 2) == 0)
+                i = 13;
+            else if (memcmp(key, "id", 2) == 0)
+                i = 14;
+            break;
+        case 3:
+            if (memcmp(key, "i16", 3) == 0)
+                i = 2;
+            else if (memcmp(key, "i32", 3) == 0)
+                i = 3;
+            else if (memcmp(key, "i64", 3) == 0)
+                i = 4;
+            else if (memcmp(key, "u16", 3) == 0)
+                i = 6;
+            else if (memcmp(key, "u32", 3) == 0)
+                i = 7;
+            else if (memcmp(key, "u64", 3) == 0)
+                i = 8;
+            else if (memcmp(key, "f32", 3) == 0)
+                i = 9;
+            else if (memcmp(key, "f64", 3) == 0)
+                i = 10;
+            else if (memcmp(key, "raw", 3) == 0)
+                i = 12;
+            break;
+        case 5:
+            if (memcmp(key, "color", 5) == 0)
+                i = 15;
+            else if (memcmp(key, "inner", 5) == 0)
+                i = 16;
+            else if (memcmp(key, "attrs", 5) == 0)
+                i = 28;
+            break;
+        case 6:
+            if (memcmp(key, "inners", 6) == 0)
+                i = 26;
+            else if (memcmp(key, "colors", 6) == 0)
+                i = 27;
+            else if (memcmp(key, "counts", 6) == 0)
+                i = 29;
+            else if (memcmp(key, "places", 6) == 0)
+                i = 30;
+            break;
+        case 7:
+            if (memcmp(key, "maybe_s", 7) == 0)
+                i = 19;
+            else if (memcmp(key, "numbers", 7) == 0)
+                i = 24;
+            break;
+        case 8:
+            if (memcmp(key, "maybe_at", 8) == 0)
+                i = 21;
+            else if (memcmp(key, "maybe_id", 8) == 0)
+                i = 22;
+            break;
+        case 9:
+            if (memcmp(key, "maybe_i32", 9) == 0)
+                i = 18;
+            else if (memcmp(key, "maybe_raw", 9) == 0)
+                i = 20;
+            break;
+        case 11:
+            if (memcmp(key, "maybe_inner", 11) == 0)
+                i = 17;
+            else if (memcmp(key, "maybe_color", 11) == 0)
+                i = 23;
+            break;
+        case 12:
+            if (memcmp(key, "with_default", 12) == 0)
+                i = 31;
+            else if (memcmp(key, "name_default", 12) == 0)
+                i = 32;
+            else if (memcmp(key, "flag_default", 12) == 0)
+                i = 34;
+            break;
+        case 13:
+            if (memcmp(key, "color_default", 13) == 0)
+                i = 33;
+            else if (memcmp(key, "ratio_default", 13) == 0)
+                i = 35;
+            break;
+        case 16:
+            if (memcmp(key, "unsigned_numbers", 16) == 0)
+                i = 25;
+            break;
+        }
+        if (i == 36) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, test_all_Everything_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[0], &m->b, &field);
+            break;
+        case 1:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[1], &m->i8, &field);
+            break;
+        case 2:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[2], &m->i16, &field);
+            break;
+        case 3:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[3], &m->i32, &field);
+            break;
+        case 4:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[4], &m->i64, &field);
+            break;
+        case 5:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[5], &m->u8, &field);
+            break;
+        case 6:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[6], &m->u16, &field);
+            break;
+        case 7:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[7], &m->u32, &field);
+            break;
+        case 8:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[8], &m->u64, &field);
+            break;
+        case 9:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[9], &m->f32, &field);
+            break;
+        case 10:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[10], &m->f64, &field);
+            break;
+        case 11:
+            rc = msgbus_json_get_string(in, &test_all_Everything_fields[11], &m->s, &field);
+            break;
+        case 12:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[12], &m->raw, &field);
+            break;
+        case 13:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[13], &m->at, &field);
+            break;
+        case 14:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[14], &m->id, &field);
+            break;
+        case 15:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[15], &m->color, &field);
+            break;
+        case 16:
+            rc = test_all_Inner_read_json(in, &m->inner, &field);
+            break;
+        case 17:
+            rc = msgbus_json_get_field(in, &test_all_Everything_fields[17], m, &field);
+            break;
+        case 18:
+            rc = msgbus_json_get_field(in, &test_all_Everything_fields[18], m, &field);
+            break;
+        case 19:
+            rc = msgbus_json_get_field(in, &test_all_Everything_fields[19], m, &field);
+            break;
+        case 20:
+            rc = msgbus_json_get_field(in, &test_all_Everything_fields[20], m, &field);
+            break;
+        case 21:
+            rc = msgbus_json_get_field(in, &test_all_Everything_fields[21], m, &field);
+            break;
+        case 22:
+            rc = msgbus_json_get_field(in, &test_all_Everything_fields[22], m, &field);
+            break;
+        case 23:
+            rc = msgbus_json_get_field(in, &test_all_Everything_fields[23], m, &field);
+            break;
+        case 24:
+        {
+            bool first_item = true;
+            size_t cap = 0;
+            void *item;
+            rc = msgbus_json_get_array(in, &field);
+            while (rc == 0 && (rc = msgbus_json_get_item(in, &test_all_Everything_fields[24], m, &first_item, &cap, &item, &field)) == 1) {
+                msgbus_json_path step = { &field, MSGBUS_JSON_PATH_INDEX, NULL, 0, m->n_numbers - 1 };
+                rc = msgbus_json_get_value(in, &test_all_Everything_fields[24], &*(int64_t *)item, &step);
+            }
+            break;
+        }
+        case 25:
+        {
+            bool first_item = true;
+            size_t cap = 0;
+            void *item;
+            rc = msgbus_json_get_array(in, &field);
+            while (rc == 0 && (rc = msgbus_json_get_item(in, &test_all_Everything_fields[25], m, &first_item, &cap, &item, &field)) == 1) {
+                msgbus_json_path step = { &field, MSGBUS_JSON_PATH_INDEX, NULL, 0, m->n_unsigned_numbers - 1 };
+                rc = msgbus_json_get_value(in, &test_all_Everything_fields[25], &*(uint64_t *)item, &step);
+            }
+            break;
+        }
+        case 26:
+        {
+            bool first_item = true;
+            size_t cap = 0;
+            void *item;
+            rc = msgbus_json_get_array(in, &field);
+            while (rc == 0 && (rc = msgbus_json_get_item(in, &test_all_Everything_fields[26], m, &first_item, &cap, &item, &field)) == 1) {
+                msgbus_json_path step = { &field, MSGBUS_JSON_PATH_INDEX, NULL, 0, m->n_inners - 1 };
+                rc = test_all_Inner_read_json(in, &*(test_all_Inner *)item, &step);
+            }
+            break;
+        }
+        case 27:
+        {
+            bool first_item = true;
+            size_t cap = 0;
+            void *item;
+            rc = msgbus_json_get_array(in, &field);
+            while (rc == 0 && (rc = msgbus_json_get_item(in, &test_all_Everything_fields[27], m, &first_item, &cap, &item, &field)) == 1) {
+                msgbus_json_path step = { &field, MSGBUS_JSON_PATH_INDEX, NULL, 0, m->n_colors - 1 };
+                rc = msgbus_json_get_value(in, &test_all_Everything_fields[27], &*(test_all_Color *)item, &step);
+            }
+            break;
+        }
+        case 28:
+            rc = msgbus_json_get_field(in, &test_all_Everything_fields[28], m, &field);
+            break;
+        case 29:
+            rc = msgbus_json_get_field(in, &test_all_Everything_fields[29], m, &field);
+            break;
+        case 30:
+            rc = msgbus_json_get_field(in, &test_all_Everything_fields[30], m, &field);
+            break;
+        case 31:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[31], &m->with_default, &field);
+            break;
+        case 32:
+            rc = msgbus_json_get_string(in, &test_all_Everything_fields[32], &m->name_default, &field);
+            break;
+        case 33:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[33], &m->color_default, &field);
+            break;
+        case 34:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[34], &m->flag_default, &field);
+            break;
+        case 35:
+            rc = msgbus_json_get_value(in, &test_all_Everything_fields[35], &m->ratio_default, &field);
+            break;
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[0], m, at);
+    if (rc == 0 && !(seen >> 1 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[1], m, at);
+    if (rc == 0 && !(seen >> 2 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[2], m, at);
+    if (rc == 0 && !(seen >> 3 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[3], m, at);
+    if (rc == 0 && !(seen >> 4 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[4], m, at);
+    if (rc == 0 && !(seen >> 5 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[5], m, at);
+    if (rc == 0 && !(seen >> 6 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[6], m, at);
+    if (rc == 0 && !(seen >> 7 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[7], m, at);
+    if (rc == 0 && !(seen >> 8 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[8], m, at);
+    if (rc == 0 && !(seen >> 9 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[9], m, at);
+    if (rc == 0 && !(seen >> 10 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[10], m, at);
+    if (rc == 0 && !(seen >> 11 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[11], m, at);
+    if (rc == 0 && !(seen >> 12 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[12], m, at);
+    if (rc == 0 && !(seen >> 13 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[13], m, at);
+    if (rc == 0 && !(seen >> 14 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[14], m, at);
+    if (rc == 0 && !(seen >> 15 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[15], m, at);
+    if (rc == 0 && !(seen >> 16 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[16], m, at);
+    if (rc == 0 && !(seen >> 24 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[24], m, at);
+    if (rc == 0 && !(seen >> 25 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[25], m, at);
+    if (rc == 0 && !(seen >> 26 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[26], m, at);
+    if (rc == 0 && !(seen >> 27 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[27], m, at);
+    if (rc == 0 && !(seen >> 28 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[28], m, at);
+    if (rc == 0 && !(seen >> 29 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[29], m, at);
+    if (rc == 0 && !(seen >> 30 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[30], m, at);
+    if (rc == 0 && !(seen >> 31 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[31], m, at);
+    if (rc == 0 && !(seen >> 32 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[32], m, at);
+    if (rc == 0 && !(seen >> 33 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[33], m, at);
+    if (rc == 0 && !(seen >> 34 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[34], m, at);
+    if (rc == 0 && !(seen >> 35 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Everything_fields[35], m, at);
+    return rc;
+}
+
+int test_all_Everything_decode(const char *text, size_t len, test_all_Everything *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&test_all_Everything_type, test_all_Everything_read_json, text, len, m, err);
 }
 
 /* ---- event test.all.Nested ---- */
@@ -983,11 +1378,6 @@ int test_all_Nested_from_json(const json_t *json, test_all_Nested *m, msgbus_err
     return msgbus_value_from_json(&test_all_Nested_type, json, m, err);
 }
 
-int test_all_Nested_decode(const char *text, size_t len, test_all_Nested *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&test_all_Nested_type, text, len, m, err);
-}
-
 int test_all_Nested_encode_buf(const test_all_Nested *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -1102,6 +1492,115 @@ int test_all_Nested_encode(const test_all_Nested *m, char **buf, size_t *len)
     return msgbus_buf_take(&b, test_all_Nested_encode_buf(m, &b), buf, len);
 }
 
+static int test_all_Nested_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    test_all_Nested *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 10;
+        switch (len) {
+        case 3:
+            if (memcmp(key, "big", 3) == 0)
+                i = 8;
+            break;
+        case 4:
+            if (memcmp(key, "tags", 4) == 0)
+                i = 1;
+            else if (memcmp(key, "rows", 4) == 0)
+                i = 2;
+            else if (memcmp(key, "cube", 4) == 0)
+                i = 3;
+            else if (memcmp(key, "tree", 4) == 0)
+                i = 9;
+            break;
+        case 5:
+            if (memcmp(key, "blobs", 5) == 0)
+                i = 7;
+            break;
+        case 6:
+            if (memcmp(key, "coords", 6) == 0)
+                i = 0;
+            else if (memcmp(key, "places", 6) == 0)
+                i = 4;
+            else if (memcmp(key, "colors", 6) == 0)
+                i = 5;
+            else if (memcmp(key, "stamps", 6) == 0)
+                i = 6;
+            break;
+        }
+        if (i == 10) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, test_all_Nested_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+            rc = msgbus_json_get_field(in, &test_all_Nested_fields[0], m, &field);
+            break;
+        case 1:
+            rc = msgbus_json_get_field(in, &test_all_Nested_fields[1], m, &field);
+            break;
+        case 2:
+            rc = msgbus_json_get_field(in, &test_all_Nested_fields[2], m, &field);
+            break;
+        case 3:
+            rc = msgbus_json_get_field(in, &test_all_Nested_fields[3], m, &field);
+            break;
+        case 4:
+            rc = msgbus_json_get_field(in, &test_all_Nested_fields[4], m, &field);
+            break;
+        case 5:
+            rc = msgbus_json_get_field(in, &test_all_Nested_fields[5], m, &field);
+            break;
+        case 6:
+            rc = msgbus_json_get_field(in, &test_all_Nested_fields[6], m, &field);
+            break;
+        case 7:
+            rc = msgbus_json_get_field(in, &test_all_Nested_fields[7], m, &field);
+            break;
+        case 8:
+            rc = msgbus_json_get_field(in, &test_all_Nested_fields[8], m, &field);
+            break;
+        case 9:
+            rc = msgbus_json_get_field(in, &test_all_Nested_fields[9], m, &field);
+            break;
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Nested_fields[0], m, at);
+    if (rc == 0 && !(seen >> 1 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Nested_fields[1], m, at);
+    if (rc == 0 && !(seen >> 2 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Nested_fields[2], m, at);
+    if (rc == 0 && !(seen >> 3 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Nested_fields[3], m, at);
+    if (rc == 0 && !(seen >> 4 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Nested_fields[4], m, at);
+    if (rc == 0 && !(seen >> 5 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Nested_fields[5], m, at);
+    if (rc == 0 && !(seen >> 6 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Nested_fields[6], m, at);
+    if (rc == 0 && !(seen >> 7 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Nested_fields[7], m, at);
+    if (rc == 0 && !(seen >> 8 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Nested_fields[8], m, at);
+    return rc;
+}
+
+int test_all_Nested_decode(const char *text, size_t len, test_all_Nested *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&test_all_Nested_type, test_all_Nested_read_json, text, len, m, err);
+}
+
 /* ---- record test.all.Tree ---- */
 
 static const msgbus_field test_all_Tree_forest_item_field = {
@@ -1183,11 +1682,6 @@ int test_all_Tree_from_json(const json_t *json, test_all_Tree *m, msgbus_error *
     return msgbus_value_from_json(&test_all_Tree_type, json, m, err);
 }
 
-int test_all_Tree_decode(const char *text, size_t len, test_all_Tree *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&test_all_Tree_type, text, len, m, err);
-}
-
 int test_all_Tree_encode_buf(const test_all_Tree *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -1231,6 +1725,66 @@ int test_all_Tree_encode(const test_all_Tree *m, char **buf, size_t *len)
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, test_all_Tree_encode_buf(m, &b), buf, len);
+}
+
+static int test_all_Tree_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    test_all_Tree *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 3;
+        switch (len) {
+        case 4:
+            if (memcmp(key, "name", 4) == 0)
+                i = 0;
+            break;
+        case 6:
+            if (memcmp(key, "forest", 6) == 0)
+                i = 2;
+            break;
+        case 8:
+            if (memcmp(key, "children", 8) == 0)
+                i = 1;
+            break;
+        }
+        if (i == 3) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, test_all_Tree_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+            rc = msgbus_json_get_string(in, &test_all_Tree_fields[0], &m->name, &field);
+            break;
+        case 1:
+            rc = msgbus_json_get_field(in, &test_all_Tree_fields[1], m, &field);
+            break;
+        case 2:
+            rc = msgbus_json_get_field(in, &test_all_Tree_fields[2], m, &field);
+            break;
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Tree_fields[0], m, at);
+    if (rc == 0 && !(seen >> 1 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Tree_fields[1], m, at);
+    if (rc == 0 && !(seen >> 2 & 1))
+        rc = msgbus_json_get_missing(in, &test_all_Tree_fields[2], m, at);
+    return rc;
+}
+
+int test_all_Tree_decode(const char *text, size_t len, test_all_Tree *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&test_all_Tree_type, test_all_Tree_read_json, text, len, m, err);
 }
 
 /* ---- the module ---- */

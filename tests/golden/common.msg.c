@@ -2,6 +2,12 @@
 #include "common.msg.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <msgbus/json_get.h>
+
+/* The JSON decoders' read steps (see each X_decode). */
+static int shop_common_Money_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
 
 /* ---- record shop.common.Money ---- */
 
@@ -62,11 +68,6 @@ int shop_common_Money_from_json(const json_t *json, shop_common_Money *m, msgbus
     return msgbus_value_from_json(&shop_common_Money_type, json, m, err);
 }
 
-int shop_common_Money_decode(const char *text, size_t len, shop_common_Money *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&shop_common_Money_type, text, len, m, err);
-}
-
 int shop_common_Money_encode_buf(const shop_common_Money *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -95,6 +96,57 @@ int shop_common_Money_encode(const shop_common_Money *m, char **buf, size_t *len
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, shop_common_Money_encode_buf(m, &b), buf, len);
+}
+
+static int shop_common_Money_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    shop_common_Money *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 2;
+        switch (len) {
+        case 6:
+            if (memcmp(key, "amount", 6) == 0)
+                i = 0;
+            break;
+        case 8:
+            if (memcmp(key, "currency", 8) == 0)
+                i = 1;
+            break;
+        }
+        if (i == 2) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, shop_common_Money_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+            rc = msgbus_json_get_value(in, &shop_common_Money_fields[0], &m->amount, &field);
+            break;
+        case 1:
+            rc = msgbus_json_get_string(in, &shop_common_Money_fields[1], &m->currency, &field);
+            break;
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &shop_common_Money_fields[0], m, at);
+    if (rc == 0 && !(seen >> 1 & 1))
+        rc = msgbus_json_get_missing(in, &shop_common_Money_fields[1], m, at);
+    return rc;
+}
+
+int shop_common_Money_decode(const char *text, size_t len, shop_common_Money *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&shop_common_Money_type, shop_common_Money_read_json, text, len, m, err);
 }
 
 /* ---- the module ---- */

@@ -2,6 +2,15 @@
 #include "edge.msg.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <msgbus/json_get.h>
+
+/* The JSON decoders' read steps (see each X_decode). */
+static int Uses_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
+static int Later_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
+static int Nothing_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
+static int Void_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
 
 /* ---- enum Kind ---- */
 
@@ -237,11 +246,6 @@ int Uses_from_json(const json_t *json, Uses *m, msgbus_error *err)
     return msgbus_value_from_json(&Uses_type, json, m, err);
 }
 
-int Uses_decode(const char *text, size_t len, Uses *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&Uses_type, text, len, m, err);
-}
-
 int Uses_encode_buf(const Uses *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -360,6 +364,177 @@ int Uses_encode(const Uses *m, char **buf, size_t *len)
     return msgbus_buf_take(&b, Uses_encode_buf(m, &b), buf, len);
 }
 
+static int Uses_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    Uses *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 17;
+        switch (len) {
+        case 1:
+            if (memcmp(key, "f", 1) == 0)
+                i = 10;
+            else if (memcmp(key, "d", 1) == 0)
+                i = 11;
+            else if (memcmp(key, "s", 1) == 0)
+                i = 13;
+            break;
+        case 2:
+            if (memcmp(key, "i8", 2) == 0)
+                i = 7;
+            else if (memcmp(key, "id", 2) == 0)
+                i = 16;
+            break;
+        case 3:
+            if (memcmp(key, "raw", 3) == 0)
+                i = 15;
+            break;
+        case 4:
+            if (memcmp(key, "kind", 4) == 0)
+                i = 3;
+            else if (memcmp(key, "tiny", 4) == 0)
+                i = 12;
+            break;
+        case 5:
+            if (memcmp(key, "later", 5) == 0)
+                i = 0;
+            else if (memcmp(key, "kinds", 5) == 0)
+                i = 2;
+            else if (memcmp(key, "empty", 5) == 0)
+                i = 14;
+            break;
+        case 7:
+            if (memcmp(key, "by_name", 7) == 0)
+                i = 1;
+            else if (memcmp(key, "i64_min", 7) == 0)
+                i = 5;
+            else if (memcmp(key, "i32_min", 7) == 0)
+                i = 6;
+            else if (memcmp(key, "u64_max", 7) == 0)
+                i = 8;
+            else if (memcmp(key, "u32_max", 7) == 0)
+                i = 9;
+            break;
+        case 10:
+            if (memcmp(key, "maybe_kind", 10) == 0)
+                i = 4;
+            break;
+        }
+        if (i == 17) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, Uses_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+            rc = Later_read_json(in, &m->later, &field);
+            break;
+        case 1:
+            rc = msgbus_json_get_field(in, &Uses_fields[1], m, &field);
+            break;
+        case 2:
+            rc = msgbus_json_get_field(in, &Uses_fields[2], m, &field);
+            break;
+        case 3:
+            rc = msgbus_json_get_value(in, &Uses_fields[3], &m->kind, &field);
+            break;
+        case 4:
+            rc = msgbus_json_get_field(in, &Uses_fields[4], m, &field);
+            break;
+        case 5:
+            rc = msgbus_json_get_value(in, &Uses_fields[5], &m->i64_min, &field);
+            break;
+        case 6:
+            rc = msgbus_json_get_value(in, &Uses_fields[6], &m->i32_min, &field);
+            break;
+        case 7:
+            rc = msgbus_json_get_value(in, &Uses_fields[7], &m->i8, &field);
+            break;
+        case 8:
+            rc = msgbus_json_get_value(in, &Uses_fields[8], &m->u64_max, &field);
+            break;
+        case 9:
+            rc = msgbus_json_get_value(in, &Uses_fields[9], &m->u32_max, &field);
+            break;
+        case 10:
+            rc = msgbus_json_get_value(in, &Uses_fields[10], &m->f, &field);
+            break;
+        case 11:
+            rc = msgbus_json_get_value(in, &Uses_fields[11], &m->d, &field);
+            break;
+        case 12:
+            rc = msgbus_json_get_value(in, &Uses_fields[12], &m->tiny, &field);
+            break;
+        case 13:
+            rc = msgbus_json_get_string(in, &Uses_fields[13], &m->s, &field);
+            break;
+        case 14:
+            rc = msgbus_json_get_string(in, &Uses_fields[14], &m->empty, &field);
+            break;
+        case 15:
+        {
+            bool first_item = true;
+            size_t cap = 0;
+            void *item;
+            rc = msgbus_json_get_array(in, &field);
+            while (rc == 0 && (rc = msgbus_json_get_item(in, &Uses_fields[15], m, &first_item, &cap, &item, &field)) == 1) {
+                msgbus_json_path step = { &field, MSGBUS_JSON_PATH_INDEX, NULL, 0, m->n_raw - 1 };
+                rc = msgbus_json_get_value(in, &Uses_fields[15], &*(msgbus_bytes *)item, &step);
+            }
+            break;
+        }
+        case 16:
+            rc = msgbus_json_get_field(in, &Uses_fields[16], m, &field);
+            break;
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[0], m, at);
+    if (rc == 0 && !(seen >> 1 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[1], m, at);
+    if (rc == 0 && !(seen >> 2 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[2], m, at);
+    if (rc == 0 && !(seen >> 3 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[3], m, at);
+    if (rc == 0 && !(seen >> 5 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[5], m, at);
+    if (rc == 0 && !(seen >> 6 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[6], m, at);
+    if (rc == 0 && !(seen >> 7 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[7], m, at);
+    if (rc == 0 && !(seen >> 8 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[8], m, at);
+    if (rc == 0 && !(seen >> 9 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[9], m, at);
+    if (rc == 0 && !(seen >> 10 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[10], m, at);
+    if (rc == 0 && !(seen >> 11 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[11], m, at);
+    if (rc == 0 && !(seen >> 12 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[12], m, at);
+    if (rc == 0 && !(seen >> 13 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[13], m, at);
+    if (rc == 0 && !(seen >> 14 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[14], m, at);
+    if (rc == 0 && !(seen >> 15 & 1))
+        rc = msgbus_json_get_missing(in, &Uses_fields[15], m, at);
+    return rc;
+}
+
+int Uses_decode(const char *text, size_t len, Uses *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&Uses_type, Uses_read_json, text, len, m, err);
+}
+
 /* ---- record Later ---- */
 
 static const msgbus_field Later_fields[] = {
@@ -410,11 +585,6 @@ int Later_from_json(const json_t *json, Later *m, msgbus_error *err)
     return msgbus_value_from_json(&Later_type, json, m, err);
 }
 
-int Later_decode(const char *text, size_t len, Later *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&Later_type, text, len, m, err);
-}
-
 int Later_encode_buf(const Later *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -443,6 +613,57 @@ int Later_encode(const Later *m, char **buf, size_t *len)
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, Later_encode_buf(m, &b), buf, len);
+}
+
+static int Later_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    Later *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 1;
+        switch (len) {
+        case 4:
+            if (memcmp(key, "more", 4) == 0)
+                i = 0;
+            break;
+        }
+        if (i == 1) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, Later_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+        {
+            bool first_item = true;
+            size_t cap = 0;
+            void *item;
+            rc = msgbus_json_get_array(in, &field);
+            while (rc == 0 && (rc = msgbus_json_get_item(in, &Later_fields[0], m, &first_item, &cap, &item, &field)) == 1) {
+                msgbus_json_path step = { &field, MSGBUS_JSON_PATH_INDEX, NULL, 0, m->n_more - 1 };
+                rc = Later_read_json(in, &*(Later *)item, &step);
+            }
+            break;
+        }
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &Later_fields[0], m, at);
+    return rc;
+}
+
+int Later_decode(const char *text, size_t len, Later *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&Later_type, Later_read_json, text, len, m, err);
 }
 
 /* ---- command Nothing ---- */
@@ -482,11 +703,6 @@ int Nothing_from_json(const json_t *json, Nothing *m, msgbus_error *err)
     return msgbus_value_from_json(&Nothing_type, json, m, err);
 }
 
-int Nothing_decode(const char *text, size_t len, Nothing *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&Nothing_type, text, len, m, err);
-}
-
 int Nothing_encode_buf(const Nothing *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -508,6 +724,23 @@ int Nothing_encode(const Nothing *m, char **buf, size_t *len)
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, Nothing_encode_buf(m, &b), buf, len);
+}
+
+static int Nothing_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    (void)message;
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1)
+        rc = msgbus_json_get_skip(in, key, len, at);
+    return rc;
+}
+
+int Nothing_decode(const char *text, size_t len, Nothing *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&Nothing_type, Nothing_read_json, text, len, m, err);
 }
 
 /* ---- record Void ---- */
@@ -547,11 +780,6 @@ int Void_from_json(const json_t *json, Void *m, msgbus_error *err)
     return msgbus_value_from_json(&Void_type, json, m, err);
 }
 
-int Void_decode(const char *text, size_t len, Void *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&Void_type, text, len, m, err);
-}
-
 int Void_encode_buf(const Void *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -573,6 +801,23 @@ int Void_encode(const Void *m, char **buf, size_t *len)
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, Void_encode_buf(m, &b), buf, len);
+}
+
+static int Void_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    (void)message;
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1)
+        rc = msgbus_json_get_skip(in, key, len, at);
+    return rc;
+}
+
+int Void_decode(const char *text, size_t len, Void *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&Void_type, Void_read_json, text, len, m, err);
 }
 
 /* ---- handlers: trampolines to the functions you write ---- */

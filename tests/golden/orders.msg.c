@@ -2,6 +2,15 @@
 #include "orders.msg.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <msgbus/json_get.h>
+
+/* The JSON decoders' read steps (see each X_decode). */
+static int shop_orders_Address_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
+static int shop_orders_ProcessOrder_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
+static int shop_orders_OrderProcessed_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
+static int shop_orders_OrderRejected_read_json(msgbus_json_in *in, void *m, const msgbus_json_path *at);
 
 /* ---- enum shop.orders.OrderStatus ---- */
 
@@ -91,11 +100,6 @@ int shop_orders_Address_from_json(const json_t *json, shop_orders_Address *m, ms
     return msgbus_value_from_json(&shop_orders_Address_type, json, m, err);
 }
 
-int shop_orders_Address_decode(const char *text, size_t len, shop_orders_Address *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&shop_orders_Address_type, text, len, m, err);
-}
-
 int shop_orders_Address_encode_buf(const shop_orders_Address *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -133,6 +137,64 @@ int shop_orders_Address_encode(const shop_orders_Address *m, char **buf, size_t 
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, shop_orders_Address_encode_buf(m, &b), buf, len);
+}
+
+static int shop_orders_Address_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    shop_orders_Address *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 3;
+        switch (len) {
+        case 3:
+            if (memcmp(key, "zip", 3) == 0)
+                i = 2;
+            break;
+        case 4:
+            if (memcmp(key, "city", 4) == 0)
+                i = 1;
+            break;
+        case 6:
+            if (memcmp(key, "street", 6) == 0)
+                i = 0;
+            break;
+        }
+        if (i == 3) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, shop_orders_Address_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+            rc = msgbus_json_get_string(in, &shop_orders_Address_fields[0], &m->street, &field);
+            break;
+        case 1:
+            rc = msgbus_json_get_string(in, &shop_orders_Address_fields[1], &m->city, &field);
+            break;
+        case 2:
+            rc = msgbus_json_get_field(in, &shop_orders_Address_fields[2], m, &field);
+            break;
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_Address_fields[0], m, at);
+    if (rc == 0 && !(seen >> 1 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_Address_fields[1], m, at);
+    return rc;
+}
+
+int shop_orders_Address_decode(const char *text, size_t len, shop_orders_Address *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&shop_orders_Address_type, shop_orders_Address_read_json, text, len, m, err);
 }
 
 /* ---- command shop.orders.ProcessOrder ---- */
@@ -231,11 +293,6 @@ int shop_orders_ProcessOrder_from_json(const json_t *json, shop_orders_ProcessOr
     return msgbus_value_from_json(&shop_orders_ProcessOrder_type, json, m, err);
 }
 
-int shop_orders_ProcessOrder_decode(const char *text, size_t len, shop_orders_ProcessOrder *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&shop_orders_ProcessOrder_type, text, len, m, err);
-}
-
 int shop_orders_ProcessOrder_encode_buf(const shop_orders_ProcessOrder *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -294,6 +351,92 @@ int shop_orders_ProcessOrder_encode(const shop_orders_ProcessOrder *m, char **bu
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, shop_orders_ProcessOrder_encode_buf(m, &b), buf, len);
+}
+
+static int shop_orders_ProcessOrder_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    shop_orders_ProcessOrder *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 6;
+        switch (len) {
+        case 5:
+            if (memcmp(key, "items", 5) == 0)
+                i = 2;
+            else if (memcmp(key, "total", 5) == 0)
+                i = 4;
+            else if (memcmp(key, "price", 5) == 0)
+                i = 5;
+            break;
+        case 7:
+            if (memcmp(key, "ship_to", 7) == 0)
+                i = 3;
+            break;
+        case 8:
+            if (memcmp(key, "order_id", 8) == 0)
+                i = 0;
+            else if (memcmp(key, "customer", 8) == 0)
+                i = 1;
+            break;
+        }
+        if (i == 6) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, shop_orders_ProcessOrder_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+            rc = msgbus_json_get_value(in, &shop_orders_ProcessOrder_fields[0], &m->order_id, &field);
+            break;
+        case 1:
+            rc = msgbus_json_get_string(in, &shop_orders_ProcessOrder_fields[1], &m->customer, &field);
+            break;
+        case 2:
+        {
+            bool first_item = true;
+            size_t cap = 0;
+            void *item;
+            rc = msgbus_json_get_array(in, &field);
+            while (rc == 0 && (rc = msgbus_json_get_item(in, &shop_orders_ProcessOrder_fields[2], m, &first_item, &cap, &item, &field)) == 1) {
+                msgbus_json_path step = { &field, MSGBUS_JSON_PATH_INDEX, NULL, 0, m->n_items - 1 };
+                rc = msgbus_json_get_string(in, &shop_orders_ProcessOrder_fields[2], &*(char * *)item, &step);
+            }
+            break;
+        }
+        case 3:
+            rc = msgbus_json_get_field(in, &shop_orders_ProcessOrder_fields[3], m, &field);
+            break;
+        case 4:
+            rc = msgbus_json_get_value(in, &shop_orders_ProcessOrder_fields[4], &m->total, &field);
+            break;
+        case 5:
+            rc = msgbus_json_get_field(in, &shop_orders_ProcessOrder_fields[5], m, &field);
+            break;
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_ProcessOrder_fields[0], m, at);
+    if (rc == 0 && !(seen >> 1 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_ProcessOrder_fields[1], m, at);
+    if (rc == 0 && !(seen >> 2 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_ProcessOrder_fields[2], m, at);
+    if (rc == 0 && !(seen >> 4 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_ProcessOrder_fields[4], m, at);
+    return rc;
+}
+
+int shop_orders_ProcessOrder_decode(const char *text, size_t len, shop_orders_ProcessOrder *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&shop_orders_ProcessOrder_type, shop_orders_ProcessOrder_read_json, text, len, m, err);
 }
 
 /* ---- event shop.orders.OrderProcessed ---- */
@@ -361,11 +504,6 @@ int shop_orders_OrderProcessed_from_json(const json_t *json, shop_orders_OrderPr
     return msgbus_value_from_json(&shop_orders_OrderProcessed_type, json, m, err);
 }
 
-int shop_orders_OrderProcessed_decode(const char *text, size_t len, shop_orders_OrderProcessed *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&shop_orders_OrderProcessed_type, text, len, m, err);
-}
-
 int shop_orders_OrderProcessed_encode_buf(const shop_orders_OrderProcessed *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -398,6 +536,66 @@ int shop_orders_OrderProcessed_encode(const shop_orders_OrderProcessed *m, char 
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, shop_orders_OrderProcessed_encode_buf(m, &b), buf, len);
+}
+
+static int shop_orders_OrderProcessed_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    shop_orders_OrderProcessed *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 3;
+        switch (len) {
+        case 2:
+            if (memcmp(key, "at", 2) == 0)
+                i = 2;
+            break;
+        case 6:
+            if (memcmp(key, "status", 6) == 0)
+                i = 1;
+            break;
+        case 8:
+            if (memcmp(key, "order_id", 8) == 0)
+                i = 0;
+            break;
+        }
+        if (i == 3) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, shop_orders_OrderProcessed_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+            rc = msgbus_json_get_value(in, &shop_orders_OrderProcessed_fields[0], &m->order_id, &field);
+            break;
+        case 1:
+            rc = msgbus_json_get_value(in, &shop_orders_OrderProcessed_fields[1], &m->status, &field);
+            break;
+        case 2:
+            rc = msgbus_json_get_value(in, &shop_orders_OrderProcessed_fields[2], &m->at, &field);
+            break;
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_OrderProcessed_fields[0], m, at);
+    if (rc == 0 && !(seen >> 1 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_OrderProcessed_fields[1], m, at);
+    if (rc == 0 && !(seen >> 2 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_OrderProcessed_fields[2], m, at);
+    return rc;
+}
+
+int shop_orders_OrderProcessed_decode(const char *text, size_t len, shop_orders_OrderProcessed *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&shop_orders_OrderProcessed_type, shop_orders_OrderProcessed_read_json, text, len, m, err);
 }
 
 /* ---- event shop.orders.OrderRejected ---- */
@@ -456,11 +654,6 @@ int shop_orders_OrderRejected_from_json(const json_t *json, shop_orders_OrderRej
     return msgbus_value_from_json(&shop_orders_OrderRejected_type, json, m, err);
 }
 
-int shop_orders_OrderRejected_decode(const char *text, size_t len, shop_orders_OrderRejected *m, msgbus_error *err)
-{
-    return msgbus_value_decode(&shop_orders_OrderRejected_type, text, len, m, err);
-}
-
 int shop_orders_OrderRejected_encode_buf(const shop_orders_OrderRejected *m, msgbus_buf *b)
 {
     size_t start = b->len;
@@ -489,6 +682,57 @@ int shop_orders_OrderRejected_encode(const shop_orders_OrderRejected *m, char **
     msgbus_buf b;
     msgbus_buf_init_storage(&b, storage, sizeof storage);
     return msgbus_buf_take(&b, shop_orders_OrderRejected_encode_buf(m, &b), buf, len);
+}
+
+static int shop_orders_OrderRejected_read_json(msgbus_json_in *in, void *message, const msgbus_json_path *at)
+{
+    shop_orders_OrderRejected *m = message;
+    uint64_t seen = 0;
+    bool first = true;
+    const char *key;
+    size_t len;
+    int rc = msgbus_json_get_object(in, at);
+    while (rc == 0 && (rc = msgbus_json_get_key(in, &first, &key, &len, at)) == 1) {
+        size_t i = 2;
+        switch (len) {
+        case 6:
+            if (memcmp(key, "reason", 6) == 0)
+                i = 1;
+            break;
+        case 8:
+            if (memcmp(key, "order_id", 8) == 0)
+                i = 0;
+            break;
+        }
+        if (i == 2) {
+            rc = msgbus_json_get_skip(in, key, len, at);
+            continue;
+        }
+        msgbus_json_path field = { at, MSGBUS_JSON_PATH_FIELD, shop_orders_OrderRejected_fields[i].name, 0, 0 };
+        if (seen >> i & 1) {
+            rc = msgbus_json_get_duplicate(in, &field);
+            break;
+        }
+        seen |= UINT64_C(1) << i;
+        switch (i) {
+        case 0:
+            rc = msgbus_json_get_value(in, &shop_orders_OrderRejected_fields[0], &m->order_id, &field);
+            break;
+        case 1:
+            rc = msgbus_json_get_string(in, &shop_orders_OrderRejected_fields[1], &m->reason, &field);
+            break;
+        }
+    }
+    if (rc == 0 && !(seen >> 0 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_OrderRejected_fields[0], m, at);
+    if (rc == 0 && !(seen >> 1 & 1))
+        rc = msgbus_json_get_missing(in, &shop_orders_OrderRejected_fields[1], m, at);
+    return rc;
+}
+
+int shop_orders_OrderRejected_decode(const char *text, size_t len, shop_orders_OrderRejected *m, msgbus_error *err)
+{
+    return msgbus_json_get_message(&shop_orders_OrderRejected_type, shop_orders_OrderRejected_read_json, text, len, m, err);
 }
 
 /* ---- handlers: trampolines to the functions you write ---- */
