@@ -16,11 +16,14 @@
 #                MSGBUS_TEST_NATS_CLUSTER (their URLs, comma-separated);
 #                nats_node_kill I, nats_node_start I, nats_node_pid I,
 #                nats_node_monitor I (its monitoring URL: /jsz, /varz)
+# MSGBUS_TEST_NATS_SERVER names the nats-server binary for every server
+# started here, single or clustered (default: nats-server from PATH).
 # Every wait is bounded.
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 servers_dir=$(mktemp -d /tmp/msgbus-servers.XXXXXX)
 chmod 755 "$servers_dir"
+NATS_SERVER=${MSGBUS_TEST_NATS_SERVER:-nats-server}
 pg_pid=
 nats_pid=
 nats_port=
@@ -155,7 +158,7 @@ nats_start() {
 nats_launch() {
     mkdir -p "$servers_dir/nats"
     : >"$servers_dir/nats.log"
-    nats-server -js -a 127.0.0.1 -p "$nats_port" -sd "$servers_dir/nats" \
+    "$NATS_SERVER" -js -a 127.0.0.1 -p "$nats_port" -sd "$servers_dir/nats" \
         >"$servers_dir/nats.log" 2>&1 &
     nats_pid=$!
     i=0
@@ -215,7 +218,7 @@ nats_node_start() {
     # The log is appended to: a restart keeps the evidence of the last run.
     touch "$servers_dir/n$1.log"
     seen=$(wc -l <"$servers_dir/n$1.log")
-    nats-server -c "$servers_dir/n$1.conf" >>"$servers_dir/n$1.log" 2>&1 &
+    "$NATS_SERVER" -c "$servers_dir/n$1.conf" >>"$servers_dir/n$1.log" 2>&1 &
     eval "node_pid$1=$!"
     cluster_pids="$cluster_pids $!"
     i=0
