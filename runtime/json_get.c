@@ -162,7 +162,9 @@ int msgbus_json_get_field(msgbus_json_in *in, const msgbus_field *f, void *m,
 int msgbus_json_get_item(msgbus_json_in *in, const msgbus_field *f, void *m, bool *first,
                          size_t *cap, void **item, const msgbus_json_path *at)
 {
-    int rc = mb_array_next(in, first, at);
+    int rc = mb_array_next_compact(in, first);
+    if (rc < 0)
+        rc = mb_array_next(in, first, at);
     if (rc != 1)
         return rc;
     rc = mb_decode_item(in, f, m, cap, item, at);

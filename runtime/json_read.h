@@ -169,6 +169,33 @@ static inline int mb_object_next_compact(mb_reader *r, bool *first, char **key, 
 /* Moves to the next element of the open array: 1 at an element, 0 after the
  * closing ']', or an error. */
 int mb_array_next(mb_reader *r, bool *first, const mb_frame *at);
+/* mb_array_next's common cases, inline, for compact text: the closing ']'
+ * (returns 0), or an element right after '[' or after a ',' (returns 1).
+ * Returns -1, having moved nothing, for anything else (spaces, errors):
+ * then mb_array_next decides. */
+static inline int mb_array_next_compact(mb_reader *r, bool *first)
+{
+    const unsigned char *u = (const unsigned char *)r->text;
+    size_t pos = r->pos;
+    if (pos + 1 >= r->len || mb_is_tree(r))
+        return -1;
+    unsigned char c = u[pos], next = u[pos + 1];
+    if (c == ']') {
+        r->pos = pos + 1;
+        r->depth--;
+        return 0;
+    }
+    if (*first) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            return -1;
+        *first = false;
+        return 1;
+    }
+    if (c != ',' || next == ']' || next == ' ' || next == '\t' || next == '\n' || next == '\r')
+        return -1;
+    r->pos = pos + 1;
+    return 1;
+}
 
 /* Reads and validates any value, storing nothing. */
 int mb_skip_value(mb_reader *r, const mb_frame *at);
