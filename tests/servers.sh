@@ -14,7 +14,8 @@
 #   nats_stall S
 #   nats_cluster_start  three JetStream nodes n1..n3 forming a cluster; sets
 #                MSGBUS_TEST_NATS_CLUSTER (their URLs, comma-separated);
-#                nats_node_kill I, nats_node_start I, nats_node_pid I
+#                nats_node_kill I, nats_node_start I, nats_node_pid I,
+#                nats_node_monitor I (its monitoring URL: /jsz, /varz)
 # Every wait is bounded.
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -188,7 +189,7 @@ nats_stall() {
 nats_cluster_start() {
     urls= routes=
     for n in 1 2 3; do
-        eval "cport$n=\$(free_port) rport$n=\$(free_port)"
+        eval "cport$n=\$(free_port) rport$n=\$(free_port) mport$n=\$(free_port)"
     done
     for n in 1 2 3; do
         eval "routes=\"\${routes:+\$routes, }nats-route://127.0.0.1:\$rport$n\""
@@ -196,10 +197,11 @@ nats_cluster_start() {
     done
     for n in 1 2 3; do
         mkdir -p "$servers_dir/n$n"
-        eval "cp=\$cport$n rp=\$rport$n"
+        eval "cp=\$cport$n rp=\$rport$n mp=\$mport$n"
         cat >"$servers_dir/n$n.conf" <<EOF
 server_name: n$n
 listen: 127.0.0.1:$cp
+http: 127.0.0.1:$mp
 jetstream { store_dir: "$servers_dir/n$n" }
 cluster { name: msgbus; listen: 127.0.0.1:$rp; routes: [ $routes ] }
 EOF
@@ -210,18 +212,25 @@ EOF
 }
 
 nats_node_start() {
-    : >"$servers_dir/n$1.log"
-    nats-server -c "$servers_dir/n$1.conf" >"$servers_dir/n$1.log" 2>&1 &
+    # The log is appended to: a restart keeps the evidence of the last run.
+    touch "$servers_dir/n$1.log"
+    seen=$(wc -l <"$servers_dir/n$1.log")
+    nats-server -c "$servers_dir/n$1.conf" >>"$servers_dir/n$1.log" 2>&1 &
     eval "node_pid$1=$!"
     cluster_pids="$cluster_pids $!"
     i=0
-    until grep -q "Server is ready" "$servers_dir/n$1.log" 2>/dev/null; do
+    until tail -n +$((seen + 1)) "$servers_dir/n$1.log" 2>/dev/null | grep -q "Server is ready"; do
         i=$((i + 1))
         if [ $i -ge 150 ]; then
             echo "nats-server n$1 did not start:" >&2; cat "$servers_dir/n$1.log" >&2; return 1
         fi
         sleep 0.1
     done
+}
+
+# The node's monitoring endpoint (/jsz, /varz...).
+nats_node_monitor() {
+    eval "echo http://127.0.0.1:\$mport$1"
 }
 
 nats_node_pid() {
