@@ -457,20 +457,14 @@ int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool 
 {
     if (mb_is_tree(r))
         return tree_object_next(r, key, key_len, key_has_nul);
-    /* Compact text, as encoders write it: [,]"plain key": in one go. */
-    const unsigned char *u = (const unsigned char *)r->text;
-    size_t p = r->pos + !*first;
-    if (key && p < r->len && u[p] == '"' && (*first || u[r->pos] == ',')) {
-        size_t end = mb_json_plain_end(u, p + 1, r->len);
-        if (end + 1 < r->len && u[end] == '"' && u[end + 1] == ':') {
-            *key = (char *)r->text + p + 1;
-            *key_len = end - p - 1;
+    if (key) {
+        int rc = mb_object_next_compact(r, first, key, key_len);
+        if (rc >= 0) {
             *key_has_nul = false;
-            *first = false;
-            r->pos = end + 2;
-            return 1;
+            return rc;
         }
     }
+    const unsigned char *u = (const unsigned char *)r->text;
     mb_skip_space(r);
     if (r->pos < r->len && r->text[r->pos] == '}' && *first) {
         r->pos++;

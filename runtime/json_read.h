@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "codec.h"
+#include "scalars.h"
 
 /* An object or array open in a tree: where its walk stands. */
 typedef struct mb_tree_frame {
@@ -138,9 +139,63 @@ int mb_open(mb_reader *r, const mb_frame *at);
  * error.  *first must start true.  With key NULL the key is only validated. */
 int mb_object_next(mb_reader *r, bool *first, char **key, size_t *key_len, bool *key_has_nul,
                    const mb_frame *at);
+/* mb_object_next's common cases, inline: compact text as encoders write
+ * it, a member [,]"plain key": (returns 1, as mb_object_next) or the
+ * closing '}' right after '{' or a value (returns 0).  Returns -1, having
+ * moved nothing, for anything else: then mb_object_next decides. */
+static inline int mb_object_next_compact(mb_reader *r, bool *first, char **key, size_t *key_len)
+{
+    const unsigned char *u = (const unsigned char *)r->text;
+    size_t pos = r->pos, p = pos + !*first;
+    if (pos >= r->len || mb_is_tree(r))
+        return -1;
+    if (u[pos] == '}') {
+        r->pos = pos + 1;
+        r->depth--;
+        return 0;
+    }
+    if (p < r->len && u[p] == '"' && (*first || u[pos] == ',')) {
+        size_t end = mb_json_plain_end(u, p + 1, r->len);
+        if (end + 1 < r->len && u[end] == '"' && u[end + 1] == ':') {
+            *key = (char *)r->text + p + 1;
+            *key_len = end - p - 1;
+            *first = false;
+            r->pos = end + 2;
+            return 1;
+        }
+    }
+    return -1;
+}
 /* Moves to the next element of the open array: 1 at an element, 0 after the
  * closing ']', or an error. */
 int mb_array_next(mb_reader *r, bool *first, const mb_frame *at);
+/* mb_array_next's common cases, inline, for compact text: the closing ']'
+ * (returns 0), or an element right after '[' or after a ',' (returns 1).
+ * Returns -1, having moved nothing, for anything else (spaces, errors):
+ * then mb_array_next decides. */
+static inline int mb_array_next_compact(mb_reader *r, bool *first)
+{
+    const unsigned char *u = (const unsigned char *)r->text;
+    size_t pos = r->pos;
+    if (pos + 1 >= r->len || mb_is_tree(r))
+        return -1;
+    unsigned char c = u[pos], next = u[pos + 1];
+    if (c == ']') {
+        r->pos = pos + 1;
+        r->depth--;
+        return 0;
+    }
+    if (*first) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            return -1;
+        *first = false;
+        return 1;
+    }
+    if (c != ',' || next == ']' || next == ' ' || next == '\t' || next == '\n' || next == '\r')
+        return -1;
+    r->pos = pos + 1;
+    return 1;
+}
 
 /* Reads and validates any value, storing nothing. */
 int mb_skip_value(mb_reader *r, const mb_frame *at);

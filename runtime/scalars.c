@@ -355,6 +355,56 @@ int mb_format_int(int64_t v, char out[MB_NUMBER_TEXT])
     return 1 + put_digits((uint64_t)(-(v + 1)) + 1, out + 1);
 }
 
+#if defined(__x86_64__) && LDBL_MANT_DIG == 64 && FLT_EVAL_METHOD == 0
+#define MB_PARSE_EXTENDED 1
+/* The same idea one size up, for the 16 to 19 digits that shortest text
+ * often has (16.240000000000002): the mantissa and 10^e up to 10^27 are
+ * exact in x87 extended precision, so the quotient or product is one
+ * rounding to 64 bits, then a second one to 53.  The two agree with the
+ * single correct rounding unless the 64-bit result lies exactly halfway
+ * between two doubles (its 11 low bits 0x400): then the exact value may
+ * sit on either side of that midpoint, and the caller falls back. */
+/* Whether long double arithmetic really has 64-bit significands here:
+ * not under valgrind, which computes x87 operations in double precision,
+ * nor after the precision control was lowered.  Checked once: the
+ * conversion of 2^63 + 1 and the quotient 1/3 (0xaaaaaaaaaaaaaaab). */
+static int extended_state;      /* 0 unknown, 1 works, -1 does not */
+
+static bool extended_works(void)
+{
+    int state = __atomic_load_n(&extended_state, __ATOMIC_RELAXED);
+    if (state == 0) {
+        volatile uint64_t big = (UINT64_C(1) << 63) + 1;
+        volatile long double one = 1, three = 3;
+        long double exact = (long double)big, third = one / three;
+        uint64_t bits;
+        memcpy(&bits, &third, sizeof bits);
+        state = exact - 0x1p63L == 1 && bits == UINT64_C(0xaaaaaaaaaaaaaaab) ? 1 : -1;
+        __atomic_store_n(&extended_state, state, __ATOMIC_RELAXED);
+    }
+    return state > 0;
+}
+
+static bool parse_double_extended(uint64_t mantissa, int exponent, double *out)
+{
+    static const long double pow10l[] = {
+        1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L, 1e11L, 1e12L,
+        1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L,
+        1e25L, 1e26L, 1e27L };
+    if (exponent < -27 || exponent > 27 || !extended_works())
+        return false;
+    long double r = (long double)mantissa;             /* exact: 64 bits */
+    r = exponent < 0 ? r / pow10l[-exponent] : r * pow10l[exponent];
+    long double v = r;
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);                     /* the explicit 64-bit significand */
+    if ((bits & 0x7ff) == 0x400)
+        return false;
+    *out = (double)v;
+    return true;
+}
+#endif
+
 /* Clinger's fast path: a decimal of at most 15 significant digits times a
  * power of ten up to 10^22 is one correctly rounded IEEE operation on two
  * exact doubles.  Returns false when the text is outside that case. */
@@ -372,14 +422,14 @@ static bool parse_double_fast(const char *text, size_t n, double *out)
     for (; i < n && text[i] >= '0' && text[i] <= '9'; i++) {
         if (mantissa == 0 && text[i] == '0')
             continue;               /* leading zeros are not significant */
-        if (++digits > 15)
+        if (++digits > 19)
             return false;
         mantissa = mantissa * 10 + (uint64_t)(text[i] - '0');
     }
     if (i < n && text[i] == '.') {
         for (i++; i < n && text[i] >= '0' && text[i] <= '9'; i++) {
             if (mantissa != 0 || text[i] != '0')
-                if (++digits > 15)
+                if (++digits > 19)
                     return false;
             mantissa = mantissa * 10 + (uint64_t)(text[i] - '0');
             exponent--;
@@ -397,8 +447,18 @@ static bool parse_double_fast(const char *text, size_t n, double *out)
         }
         exponent += eneg ? -e : e;
     }
-    if (i != n || exponent < -22 || exponent > 22)
+    if (i != n)
         return false;
+    if (digits > 15 || exponent < -22 || exponent > 22) {
+#ifdef MB_PARSE_EXTENDED
+        if (parse_double_extended(mantissa, exponent, out)) {
+            if (negative)
+                *out = -*out;
+            return true;
+        }
+#endif
+        return false;
+    }
     double d = (double)mantissa;
     d = exponent < 0 ? d / pow10[-exponent] : d * pow10[exponent];
     *out = negative ? -d : d;

@@ -76,6 +76,11 @@ static inline size_t mb_utf8_sequence(const unsigned char *s, size_t n)
     return len;
 }
 
+#if defined(__GNUC__) && defined(__SSE2__)
+#define MB_JSON_SSE2 1
+#include <emmintrin.h>
+#endif
+
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define MB_JSON_WORDS 1
 /* The bytes of the little-endian word w that a JSON string cannot hold as
@@ -102,6 +107,20 @@ static inline bool mb_json_plain(unsigned char c)
  * Eight bytes at a time where the byte order allows. */
 static inline size_t mb_json_plain_end(const unsigned char *s, size_t i, size_t n)
 {
+#ifdef MB_JSON_SSE2
+    /* Sixteen bytes at a time: as signed bytes, control characters and
+     * non-ASCII bytes are both below 0x20. */
+    while (n - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+        unsigned mask = (unsigned)_mm_movemask_epi8(bad);
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+        i += 16;
+    }
+#endif
 #ifdef MB_JSON_WORDS
     while (n - i >= 8) {
         uint64_t w;

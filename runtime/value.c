@@ -101,22 +101,31 @@ static void release_fields(const msgbus_type *type, void *m)
         release_field(&type->fields[i], m);
 }
 
-void msgbus_value_init(const msgbus_type *type, void *m)
+/* msgbus_value_init on zeroed memory: what does not start at zero.  Most
+ * fields are neither records nor defaulted, so those two tests come first. */
+static void init_fields(const msgbus_type *type, void *m)
 {
-    memset(m, 0, type->size);
     if (type->kind != MSGBUS_KIND_RECORD)
         ((msgbus_msg *)m)->type = type;
-    for (size_t i = 0; i < type->n_fields; i++) {
-        const msgbus_field *f = &type->fields[i];
+    const msgbus_field *f = type->fields, *end = f + type->n_fields;
+    for (; f < end; f++) {
+        if (f->scalar != MSGBUS_RECORD && !f->default_value)
+            continue;
         if (f->container != MSGBUS_SINGLE || f->optional)
             continue;
         void *slot = mb_slot(m, f->offset);
         if (f->scalar == MSGBUS_RECORD)
-            msgbus_value_init(f->record, slot);
-        else if (f->default_value && f->scalar != MSGBUS_STRING)
+            init_fields(f->record, slot);
+        else if (f->scalar != MSGBUS_STRING)
             memcpy(slot, f->default_value, mb_scalar_size(f));
         /* A required string stays NULL: it stands for its default. */
     }
+}
+
+void msgbus_value_init(const msgbus_type *type, void *m)
+{
+    memset(m, 0, type->size);
+    init_fields(type, m);
 }
 
 void msgbus_value_clear(const msgbus_type *type, void *m)
