@@ -315,7 +315,16 @@ int msgbus_nats_consume(msgbus_nats_consumer *c, int64_t timeout_ms,
         return msgbus_error_set(err, MSGBUS_EINVAL, NULL, "nats consume: no consumer");
     natsMsgList list = { 0 };
     jsErrCode jerr = 0;
-    natsStatus s = natsSubscription_Fetch(&list, c->sub, c->batch,
+    /* Messages already queued are late deliveries of an earlier fetch (a
+     * stalled broker, a leader change).  libnats 3.4 (Debian 12) can then
+     * collect past the batch into its own list, overrunning it; a batch of
+     * 1 cannot overrun, and takes a queued message without asking the
+     * server again.  So the queue is drained one at a time
+     * (msgbus_nats(3)). */
+    int queued = 0, batch = c->batch;
+    if (natsSubscription_GetPending(c->sub, &queued, NULL) == NATS_OK && queued > 0)
+        batch = 1;
+    natsStatus s = natsSubscription_Fetch(&list, c->sub, batch,
                                           timeout_ms > 0 ? timeout_ms : 1, &jerr);
     if (s == NATS_TIMEOUT)
         return 0;
