@@ -6,11 +6,6 @@
 
 #include "json_read.h"
 
-static int is_space(char c)
-{
-    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
-}
-
 int msgbus_json_put_raw(msgbus_buf *b, const char *json, size_t len, msgbus_error *err)
 {
     msgbus_error_clear(err);
@@ -24,11 +19,11 @@ int msgbus_json_put_raw(msgbus_buf *b, const char *json, size_t len, msgbus_erro
     if (rc < 0)
         return rc;
     /* Valid JSON is a value between optional whitespace: copy the value. */
-    while (len > 0 && is_space(*json)) {
+    while (len > 0 && mb_json_space(*json)) {
         json++;
         len--;
     }
-    while (len > 0 && is_space(json[len - 1]))
+    while (len > 0 && mb_json_space(json[len - 1]))
         len--;
     rc = msgbus_buf_append(b, json, len);
     if (rc < 0)

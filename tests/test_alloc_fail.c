@@ -350,6 +350,16 @@ static void on_done(msgbus_async *abus, int status, const msgbus_results *result
     s->status = status;
 }
 
+/* Runs the async bus until the callback came: its status, or -1 if it
+ * came more than once or the bus failed. */
+static int wait_done(struct async_state *s)
+{
+    while (s->done == 0)
+        if (msgbus_async_wait(s->abus, 5000) < 0 || msgbus_async_dispatch(s->abus) < 0)
+            return -1;
+    return s->done == 1 ? s->status : -1;
+}
+
 static int async_op(void *p)
 {
     struct async_state *s = p;
@@ -358,10 +368,7 @@ static int async_op(void *p)
     int rc = msgbus_async_handle(s->abus, &s->b.cmd.base, on_done, s);
     if (rc != 0)
         return rc;
-    while (s->done == 0)
-        if (msgbus_async_wait(s->abus, 5000) < 0 || msgbus_async_dispatch(s->abus) < 0)
-            return -1;
-    return s->done == 1 ? s->status : -1;
+    return wait_done(s);
 }
 
 START_TEST(async_bus_survives_every_allocation_failure)
@@ -415,10 +422,7 @@ static int batch_op(void *p)
     int rc = msgbus_async_batch_handle(s->abus, msgs, BATCH_N, 1, on_batch, s);
     if (rc != 0)
         return rc;
-    while (s->done == 0)
-        if (msgbus_async_wait(s->abus, 5000) < 0 || msgbus_async_dispatch(s->abus) < 0)
-            return -1;
-    return s->done == 1 ? s->status : -1;
+    return wait_done(s);
 }
 
 START_TEST(async_batch_survives_every_allocation_failure)
