@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages that building and testing msgbus need.
 # Runs apt-get directly as root, through sudo otherwise.  Test-only tools
 # from npm (the AsyncAPI parser, ajv, puppeteer-core) go into .deps/npm
-# beside the source tree, never into the library.
+# beside the source tree, never into the library; so does the soak's
+# nats-server 2.10.27 (.deps/nats-server-2.10.27).
 set -eu
 cd "$(dirname "$0")/.."
 packages="
@@ -27,6 +28,22 @@ if [ -n "$missing" ]; then
     $run apt-get update
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive $run apt-get install -y --no-install-recommends $missing
+fi
+# The soak's nats-server: Debian 13's 2.10.27, a static binary that runs on
+# Debian 12, unpacked into .deps (Debian 12's 2.9.10 loses acknowledged
+# messages in the soak: README, "When servers fail").
+nats_deb=nats-server_2.10.27-1+b2_amd64.deb
+nats_sha256=6d913ac987b78734c08537c2adeb1526cf735f216173a9170d94b185fcfe6f8a
+if [ ! -x .deps/nats-server-2.10.27/usr/sbin/nats-server ]; then
+    mkdir -p .deps
+    curl -fsSL --retry 3 -o ".deps/$nats_deb" \
+        "http://deb.debian.org/debian/pool/main/n/nats-server/$nats_deb"
+    echo "$nats_sha256  .deps/$nats_deb" | sha256sum -c --quiet
+    rm -rf .deps/nats-server-2.10.27.tmp
+    dpkg -x ".deps/$nats_deb" .deps/nats-server-2.10.27.tmp
+    rm -rf .deps/nats-server-2.10.27
+    mv .deps/nats-server-2.10.27.tmp .deps/nats-server-2.10.27
+    rm -f ".deps/$nats_deb"
 fi
 # Test-only npm tools, pinned, in a local folder.
 npm_packages="@asyncapi/parser@3.6.3 ajv@8.20.0 ajv-formats@3.0.1 puppeteer-core@25.16.0"
