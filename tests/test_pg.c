@@ -125,6 +125,49 @@ START_TEST(table_name_is_validated_and_no_create_finds_missing_tables)
 }
 END_TEST
 
+/* A relay starting against a busy outbox: with the table complete it only
+ * reads the catalogs, so a producer's open transaction does not hold it up
+ * (creating would wait for it: lock_timeout turns that wait into an
+ * error); what is missing or stale is created again. */
+START_TEST(an_existing_table_is_opened_without_locking_it)
+{
+    msgbus_outbox_repo *repo = test_repo_new(), *relay = NULL;
+    msgbus_error err;
+    PGconn *producer = connect_db(), *starting = connect_db();
+    exec_on(producer, "BEGIN");
+    register_ship(repo, 1, NULL);       /* through conn: not the producer */
+    exec_on(producer, "INSERT INTO msgbus_outbox (id, kind, type, payload, created_at,"
+                      " available_at) VALUES ('open', 'EVENT', 't', '{}', 0, 0)");
+    exec_on(starting, "SET lock_timeout = '1s'");
+    int rc = msgbus_pg_outbox_new(starting, NULL, 0, &relay, &err);
+    ck_assert_msg(rc == 0, "%s", err.text);
+    msgbus_outbox_repo_free(relay);
+    relay = NULL;
+    /* A missing trigger, index or function body is created: waiting for
+     * the producer then, as DDL must. */
+    exec_on(producer, "COMMIT");
+    exec("DROP TRIGGER msgbus_outbox_notify ON msgbus_outbox");
+    exec("DROP INDEX msgbus_outbox_dead");
+    ck_assert_int_eq(msgbus_pg_outbox_new(starting, NULL, 0, &relay, &err), 0);
+    msgbus_outbox_repo_free(relay);
+    relay = NULL;
+    ck_assert_int_eq(count("SELECT count(*) FROM pg_trigger WHERE tgname = 'msgbus_outbox_notify'"),
+                     1);
+    ck_assert_int_eq(count("SELECT count(*) FROM pg_class WHERE relname = 'msgbus_outbox_dead'"),
+                     1);
+    exec("CREATE OR REPLACE FUNCTION msgbus_outbox_notify() RETURNS trigger LANGUAGE plpgsql"
+         " AS $f$BEGIN RETURN NULL; END$f$");
+    ck_assert_int_eq(msgbus_pg_outbox_new(starting, NULL, 0, &relay, &err), 0);
+    msgbus_outbox_repo_free(relay);
+    ck_assert_int_eq(count("SELECT count(*) FROM pg_proc WHERE proname = 'msgbus_outbox_notify'"
+                           " AND prosrc LIKE '%pg_notify(''msgbus_outbox''%'"),
+                     1);
+    PQfinish(starting);
+    PQfinish(producer);
+    test_repo_free(repo);
+}
+END_TEST
+
 /* A handler that writes an effect through the repository's connection and
  * fails for order 2. */
 static int record_then_maybe_fail(msgbus_bus *bus, const msgbus_outbox_row *row, void *ud,
@@ -457,6 +500,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, register_commits_and_rolls_back_with_the_callers_data);
     tcase_add_test(tc, table_name_is_validated_and_no_create_finds_missing_tables);
+    tcase_add_test(tc, an_existing_table_is_opened_without_locking_it);
     tcase_add_test(tc, atomic_processing_rolls_back_a_failed_rows_effects);
     tcase_add_test(tc, non_atomic_processing_keeps_them);
     tcase_add_test(tc, without_handler_writes_rows_share_the_batch);

@@ -50,6 +50,36 @@ static int table_exists(PGconn *conn, const char *table, msgbus_error *err)
     return rc;
 }
 
+/* The notify trigger's body, as outbox_ddl creates it and PostgreSQL
+ * stores it (pg_proc.prosrc). */
+#define NOTIFY_BODY "BEGIN PERFORM pg_notify('%s', ''); RETURN NULL; END"
+
+/* 1 when the outbox table, its four indexes and its notify trigger (with
+ * today's body) are all there, 0 when something is missing, or an error.
+ * It reads the catalogs only: no lock on the table. */
+static int outbox_complete(PGconn *conn, const char *table, msgbus_error *err)
+{
+    char body[MSGBUS_PG_TABLE_MAX + sizeof NOTIFY_BODY];
+    snprintf(body, sizeof body, NOTIFY_BODY, table);
+    const char *params[2] = { table, body };
+    PGresult *res = PQexecParams(
+        conn,
+        "SELECT to_regclass(quote_ident($1)) IS NOT NULL"
+        " AND to_regclass(quote_ident($1 || '_pending')) IS NOT NULL"
+        " AND to_regclass(quote_ident($1 || '_leased')) IS NOT NULL"
+        " AND to_regclass(quote_ident($1 || '_processed')) IS NOT NULL"
+        " AND to_regclass(quote_ident($1 || '_dead')) IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+        " WHERE t.tgrelid = to_regclass(quote_ident($1)) AND t.tgname = $1 || '_notify'"
+        " AND p.prosrc = $2)",
+        2, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus(res) == PGRES_TUPLES_OK
+           ? strcmp(PQgetvalue(res, 0, 0), "t") == 0
+           : pg_fail(conn, res, table, "looking for the table", err);
+    PQclear(res);
+    return rc;
+}
+
 static void outbox_ddl(char *sql, size_t size, const char *t)
 {
     /* The partial index on pending rows keeps claiming fast however many
@@ -81,7 +111,7 @@ static void outbox_ddl(char *sql, size_t size, const char *t)
              "CREATE INDEX IF NOT EXISTS \"%s_dead\" ON \"%s\" (dead_at)"
              " WHERE dead_at IS NOT NULL;"
              "CREATE OR REPLACE FUNCTION \"%s_notify\"() RETURNS trigger LANGUAGE plpgsql AS"
-             " $f$BEGIN PERFORM pg_notify('%s', ''); RETURN NULL; END$f$;"
+             " $f$" NOTIFY_BODY "$f$;"
              "CREATE OR REPLACE TRIGGER \"%s_notify\" AFTER INSERT ON \"%s\""
              " FOR EACH STATEMENT EXECUTE FUNCTION \"%s_notify\"();",
              t, t, t, t, t, t, t, t, t, t, t, t, t, t);
@@ -108,6 +138,14 @@ int pg_schema_ensure(PGconn *conn, const char *table, bool outbox, unsigned flag
                                     table, PQdb(conn) ? PQdb(conn) : "?");
         return found < 0 ? found : 0;
     }
+    /* Creating takes locks on the table that wait for every transaction
+     * writing it and hold up the ones that follow (producers included):
+     * a relay starting or reconnecting against a busy outbox must not.
+     * So the catalogs are read first, and DDL runs only when something is
+     * missing. */
+    int complete = outbox ? outbox_complete(conn, table, err) : table_exists(conn, table, err);
+    if (complete != 0)
+        return complete < 0 ? complete : 0;
     char ddl[4096], sql[4200];
     if (outbox)
         outbox_ddl(ddl, sizeof ddl, table);
