@@ -32,12 +32,18 @@ fi
 # The soak's nats-server: Debian 13's 2.10.27, a static binary that runs on
 # Debian 12, unpacked into .deps (Debian 12's 2.9.10 loses acknowledged
 # messages in the soak: README, "When servers fail").
+# The archive drops the file once Debian 13 moves to a newer build; the
+# snapshot archive keeps it for good, by its SHA-1.  Either way the SHA-256
+# is checked.
 nats_deb=nats-server_2.10.27-1+b2_amd64.deb
 nats_sha256=6d913ac987b78734c08537c2adeb1526cf735f216173a9170d94b185fcfe6f8a
+nats_sha1=5081d95d9e6b89a81405760203ba0d666d501890
 if [ ! -x .deps/nats-server-2.10.27/usr/sbin/nats-server ]; then
     mkdir -p .deps
     curl -fsSL --retry 3 -o ".deps/$nats_deb" \
-        "http://deb.debian.org/debian/pool/main/n/nats-server/$nats_deb"
+        "http://deb.debian.org/debian/pool/main/n/nats-server/$nats_deb" ||
+        curl -fsSL --retry 3 -o ".deps/$nats_deb" \
+            "https://snapshot.debian.org/file/$nats_sha1"
     echo "$nats_sha256  .deps/$nats_deb" | sha256sum -c --quiet
     rm -rf .deps/nats-server-2.10.27.tmp
     dpkg -x ".deps/$nats_deb" .deps/nats-server-2.10.27.tmp
