@@ -1,6 +1,7 @@
 # servers.sh - sourced by the test wrappers: start a private PostgreSQL
 # cluster and a JetStream nats-server on 127.0.0.1 in a temporary
-# directory, and stop both on exit, also when a test fails.
+# directory, and stop both on exit, also when a test fails (and before
+# them whatever the test left running).
 #   pg_start    sets MSGBUS_TEST_PG (a libpq conninfo)
 #   nats_start  sets MSGBUS_TEST_NATS (nats://127.0.0.1:PORT)
 #   servers_cleanup  runs from the EXIT trap set here
@@ -30,7 +31,30 @@ nats_port=
 pg_port=
 cluster_pids=
 
+# The test's own processes still running: every descendant of this shell
+# outside the servers' process trees (relays, producers and consumers a
+# failure left behind, which would otherwise outlive the test and talk to
+# whatever server takes their port next).
+test_processes() {
+    awk -v top=$$ -v servers=" $cluster_pids $nats_pid $pg_pid " '
+        { parent[$1] = $4 }
+        END {
+            mine[top] = 1
+            do {
+                added = 0
+                for (p in parent)
+                    if (!(p in mine) && (parent[p] in mine) && index(servers, " " p " ") == 0) {
+                        mine[p] = 1; added = 1
+                    }
+            } while (added)
+            for (p in mine) if (p != top) print p
+        }' /proc/[0-9]*/stat 2>/dev/null
+}
+
 servers_cleanup() {
+    left=$(test_processes)
+    for p in $left; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
+    for p in $left; do wait_gone "$p"; done
     for p in $cluster_pids; do
         kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; wait_gone "$p"
     done
