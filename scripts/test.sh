@@ -6,7 +6,8 @@
 #     libraries, tools and test programs), to catch missing dependencies in
 #     the makefile, then make check;
 #  2. TSan: the threaded tests again in _build-tsan/;
-#  3. make check-faults: the fault tests at full size;
+#  3. make check-faults: the fault tests at full size and the soak, then
+#     the soak again in a plain build in _build-plain/ (resident sizes);
 #  4. make distcheck: the release tarball built, checked, installed,
 #     installcheck-ed (plain make, CMake, Meson against the install) and
 #     installed again under DESTDIR.
@@ -83,6 +84,20 @@ if [ -f Makefile ]; then
     tally faults faults.log
 else
     echo "faults: not run (no configured build)"; failed=$((failed + 1))
+fi
+cd "$top"
+
+# 3b. The soak again in a plain build, where it also asserts that every
+# long-running process's resident size stays flat (under ASan it is
+# ASan's allocator that grows): about 6 minutes.
+rm -rf _build-plain && mkdir _build-plain && cd _build-plain
+if ! ../configure $backends >configure.log 2>&1; then
+    broken soak configure configure.log
+elif ! make -j"$jobs" >build.log 2>&1; then
+    broken soak build build.log
+else
+    make check-soak >soak.log 2>&1 || cat tests/fault-soak.log
+    tally soak soak.log
 fi
 cd "$top"
 
