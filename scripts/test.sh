@@ -18,8 +18,9 @@ cd "$(dirname "$0")/.."
 top=$PWD
 # The soak's nats-server 2.10.27 (scripts/deps.sh) is required too: a path,
 # so that distcheck's configure finds it outside its tarball's tree.
-backends="--with-sqlite=yes --with-pq=yes --with-nats=yes --with-libuv=yes --with-microhttpd=yes
-  --with-soak-nats-server=$top/.deps/nats-server-2.10.27/usr/sbin/nats-server"
+# One line: distcheck passes it on inside a make recipe.
+backends="--with-sqlite=yes --with-pq=yes --with-nats=yes --with-libuv=yes --with-microhttpd=yes"
+backends="$backends --with-soak-nats-server=$top/.deps/nats-server-2.10.27/usr/sbin/nats-server"
 jobs=$(nproc)
 passed=0
 failed=0
@@ -39,6 +40,10 @@ tally() {
     echo "$1: $p passed, $f failed, $s skipped"
     passed=$((passed + p))
     failed=$((failed + f))
+    # A suite that ran nothing did not pass (a broken recipe can end 0).
+    if [ $((p + f)) -eq 0 ]; then
+        echo "$1: no test ran; the end of $2:"; tail -20 "$2"; failed=$((failed + 1))
+    fi
 }
 
 # broken SUITE WHAT LOG: a suite that could not run counts as one failure.
