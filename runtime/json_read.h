@@ -77,13 +77,13 @@ static inline bool mb_is_tree(const mb_reader *r)
 mb_kind mb_tree_kind(const mb_reader *r);
 void mb_reader_free(mb_reader *r);
 
-/* Skips whitespace (inline: called before every token). */
 /* True for the whitespace JSON allows around tokens (RFC 8259). */
 static inline bool mb_json_space(char c)
 {
     return c == ' ' || c == '\n' || c == '\t' || c == '\r';
 }
 
+/* Skips whitespace (inline: called before every token). */
 static inline void mb_skip_space(mb_reader *r)
 {
     while (r->pos < r->len && mb_json_space(r->text[r->pos]))

@@ -135,7 +135,6 @@ START_TEST(an_existing_table_is_opened_without_locking_it)
     msgbus_error err;
     PGconn *producer = connect_db(), *starting = connect_db();
     exec_on(producer, "BEGIN");
-    register_ship(repo, 1, NULL);       /* through conn: not the producer */
     exec_on(producer, "INSERT INTO msgbus_outbox (id, kind, type, payload, created_at,"
                       " available_at) VALUES ('open', 'EVENT', 't', '{}', 0, 0)");
     exec_on(starting, "SET lock_timeout = '1s'");

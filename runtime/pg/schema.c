@@ -38,16 +38,23 @@ int pg_exec(PGconn *conn, const char *table, const char *sql, const char *what,
     return rc;
 }
 
-static int table_exists(PGconn *conn, const char *table, msgbus_error *err)
+/* The boolean a catalog query answers: 1 true, 0 false, or an error. */
+static int catalog_says(PGconn *conn, const char *table, const char *sql, int n,
+                        const char *const *params, msgbus_error *err)
 {
-    const char *params[1] = { table };
-    PGresult *res = PQexecParams(conn, "SELECT to_regclass(quote_ident($1)) IS NOT NULL", 1, NULL,
-                                 params, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
     int rc = PQresultStatus(res) == PGRES_TUPLES_OK
            ? strcmp(PQgetvalue(res, 0, 0), "t") == 0
            : pg_fail(conn, res, table, "looking for the table", err);
     PQclear(res);
     return rc;
+}
+
+static int table_exists(PGconn *conn, const char *table, msgbus_error *err)
+{
+    const char *params[1] = { table };
+    return catalog_says(conn, table, "SELECT to_regclass(quote_ident($1)) IS NOT NULL", 1, params,
+                        err);
 }
 
 /* The notify trigger's body, as outbox_ddl creates it and PostgreSQL
@@ -62,8 +69,8 @@ static int outbox_complete(PGconn *conn, const char *table, msgbus_error *err)
     char body[MSGBUS_PG_TABLE_MAX + sizeof NOTIFY_BODY];
     snprintf(body, sizeof body, NOTIFY_BODY, table);
     const char *params[2] = { table, body };
-    PGresult *res = PQexecParams(
-        conn,
+    return catalog_says(
+        conn, table,
         "SELECT to_regclass(quote_ident($1)) IS NOT NULL"
         " AND to_regclass(quote_ident($1 || '_pending')) IS NOT NULL"
         " AND to_regclass(quote_ident($1 || '_leased')) IS NOT NULL"
@@ -72,12 +79,7 @@ static int outbox_complete(PGconn *conn, const char *table, msgbus_error *err)
         " AND EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
         " WHERE t.tgrelid = to_regclass(quote_ident($1)) AND t.tgname = $1 || '_notify'"
         " AND p.prosrc = $2)",
-        2, NULL, params, NULL, NULL, 0);
-    int rc = PQresultStatus(res) == PGRES_TUPLES_OK
-           ? strcmp(PQgetvalue(res, 0, 0), "t") == 0
-           : pg_fail(conn, res, table, "looking for the table", err);
-    PQclear(res);
-    return rc;
+        2, params, err);
 }
 
 static void outbox_ddl(char *sql, size_t size, const char *t)
