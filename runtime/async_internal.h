@@ -214,29 +214,41 @@ void async_outbox_join(msgbus_async *abus);
 
 struct async_relay;
 
+/* Fields are grouped by who writes them, each group on its own cache
+ * lines: the caller and every worker take lock for each message, so what
+ * it guards sits right after it, and what is written without it (the free
+ * list, the id counter) sits apart, where those writes do not take the
+ * lock's line from the other threads. */
+#define ASYNC_LINE 64
+
 struct msgbus_async {
-    msgbus_bus *bus;
+    /* Under lock: the task queue, the completion queue, the counters. */
     pthread_mutex_t lock;
-    pthread_mutex_t pairs_lock;         /* the handles' key/value pairs */
+    async_task *task_head, *task_tail;
+    unsigned idle;                      /* workers waiting on work */
+    bool stopping;                      /* workers exit when the queue is empty */
+    bool accepting;                     /* false after shutdown began */
+    bool dispatching;
+    bool shut;                          /* shutdown completed */
+    size_t pending;                     /* accepted, callback not yet run */
+    done_queue done;
+    char pad_lock[ASYNC_LINE];
     pthread_mutex_t free_lock;          /* free_jobs */
+    async_job *free_jobs;               /* under free_lock */
+    size_t n_free;
+    char pad_free[ASYNC_LINE];
+    uint64_t next_id;                   /* atomic */
+    bool cancelling;                    /* atomic: read by workers without lock */
+    char pad_atomic[ASYNC_LINE];
+    /* Set up once, or rarely used. */
+    msgbus_bus *bus;
+    pthread_mutex_t pairs_lock;         /* the handles' key/value pairs */
     pthread_cond_t work;                /* workers: a task was queued, or stop */
     pthread_cond_t ready;               /* waiters: a callback is waiting */
     pthread_cond_t relay_cond;          /* a relay: its job finished */
     pthread_t *threads;
     async_worker *workers;
     unsigned n_threads;
-    async_task *task_head, *task_tail;
-    unsigned idle;                      /* workers waiting on work */
-    bool stopping;                      /* workers exit when the queue is empty */
-    bool accepting;                     /* false after shutdown began */
-    bool cancelling;                    /* atomic: read by workers without lock */
-    bool shut;                          /* shutdown completed */
-    done_queue done;
-    size_t pending;                     /* accepted, callback not yet run */
-    bool dispatching;
-    uint64_t next_id;                   /* atomic */
-    async_job *free_jobs;               /* under free_lock */
-    size_t n_free;
     struct async_relay *relay;          /* the current relay, or NULL */
     bool relay_joinable;                /* relay_thread ran and is not joined */
     pthread_t relay_thread;
