@@ -218,7 +218,8 @@ struct async_relay;
  * lines: the caller and every worker take lock for each message, so what
  * it guards sits right after it, and what is written without it (the free
  * list, the id counter) sits apart, where those writes do not take the
- * lock's line from the other threads. */
+ * lock's line from the other threads; what workers only read (cancelling)
+ * sits with what never changes. */
 #define ASYNC_LINE 64
 
 struct msgbus_async {
@@ -238,10 +239,10 @@ struct msgbus_async {
     size_t n_free;
     char pad_free[ASYNC_LINE];
     uint64_t next_id;                   /* atomic */
-    bool cancelling;                    /* atomic: read by workers without lock */
     char pad_atomic[ASYNC_LINE];
     /* Set up once, or rarely used. */
     msgbus_bus *bus;
+    bool cancelling;                    /* atomic: read by workers without lock */
     pthread_mutex_t pairs_lock;         /* the handles' key/value pairs */
     pthread_cond_t work;                /* workers: a task was queued, or stop */
     pthread_cond_t ready;               /* waiters: a callback is waiting */
