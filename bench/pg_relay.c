@@ -274,8 +274,9 @@ int main(void)
            l[1] / l[0], f[1] / f[0], w[1] / w[0]);
     printf("  scaling 1 -> 4 relays: %.2fx savepoints, %.2fx no writes, %.2fx raw\n",
            l[2] / l[0], f[2] / f[0], w[2] / w[0]);
-    /* With 2 relays on 2 cores the rate is the CPU a row costs: what the
-     * relays' contention adds to it is what the scaling loses. */
+    /* What the relays' contention costs: the CPU a row grows from 1 relay
+     * to 2 by it.  The rest of what the scaling loses on 2 cores is cores
+     * left idle (rows/s times the CPU a row under 2). */
     for (int i = 0; i < 2; i++) {
         double lc = median(lib_cpu[i]), fc = median(fast_cpu[i]), wc = median(raw_cpu[i]);
         if (lc < 0 || fc < 0 || wc < 0) {
